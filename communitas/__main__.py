@@ -1,0 +1,3 @@
+from communitas.cli import main
+
+main()

@@ -1,0 +1,37 @@
+"""API authentication: bearer tokens, or the signed-in session (with CSRF) for the web UI."""
+
+from ninja.security import HttpBearer, SessionAuth
+
+from communitas.accounts.middleware import SESSION_OTP_KEY
+from communitas.accounts.models import Membership
+from communitas.accounts.services import api_token_authenticate
+
+
+class BearerTokenAuth(HttpBearer):
+    def authenticate(self, request, token):
+        api_token = api_token_authenticate(token)
+        if api_token is None:
+            return None
+        membership = (
+            Membership.objects.filter(user=api_token.user, organization=api_token.organization, is_active=True)
+            .select_related("organization")
+            .first()
+        )
+        if membership is None:
+            return None
+        request.user = api_token.user
+        request.membership, request.organization = membership, membership.organization
+        return api_token
+
+
+class VerifiedSessionAuth(SessionAuth):
+    """The browser session, if it has passed any second factor it owes."""
+
+    def authenticate(self, request, key):
+        user = super().authenticate(request, key)
+        if user is None or getattr(request, "membership", None) is None:
+            return None
+        owes_factor = request.session.get(SESSION_OTP_KEY) or request.organization.require_two_factor
+        if owes_factor and not user.is_verified():
+            return None
+        return user

@@ -1,0 +1,19 @@
+"""The JSON API at /api/v1/ (OpenAPI at /api/v1/openapi.json)."""
+
+from ninja import NinjaAPI
+
+from communitas.accounts.api_auth import BearerTokenAuth, VerifiedSessionAuth
+from communitas.core.api import install_error_handlers
+from communitas.participants.api import router as participants_router
+
+api = NinjaAPI(
+    title="Communitas API",
+    version="1",
+    description="Organization-scoped API. Authenticate with 'Authorization: Bearer <token>'; "
+    'create tokens under API tokens in the web app. Errors are {"error", "detail"}.',
+    auth=[BearerTokenAuth(), VerifiedSessionAuth()],
+    urls_namespace="api",
+    docs_url=None,
+)
+install_error_handlers(api)
+api.add_router("", participants_router)

@@ -1,0 +1,93 @@
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from communitas.core.fields import (
+    EncryptedCharField,
+    EncryptedDateField,
+    EncryptedEmailField,
+    EncryptedTextField,
+)
+from communitas.core.models import OrganizationScopedModel
+
+language_tag = RegexValidator(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", _("Use a language tag such as en, es or pt-BR."))
+phone_number = RegexValidator(r"^[0-9+().\- ]{4,40}$", _("Use digits, spaces and + ( ) - . only."))
+
+
+class Participant(OrganizationScopedModel):
+    """A person in a program. Identity and sensitive free text are encrypted at rest; the
+    pseudonym is what research exports and logs use."""
+
+    pseudonym = models.CharField(_("pseudonym"), max_length=16, editable=False)
+    display_name = EncryptedCharField(_("name used in the program"), max_length=150)
+    legal_name = EncryptedCharField(_("legal name"), max_length=150, blank=True)
+    email = EncryptedEmailField(_("email"), max_length=254, blank=True)
+    phone = EncryptedCharField(_("phone"), max_length=40, blank=True, validators=[phone_number])
+    date_of_birth = EncryptedDateField(_("date of birth"), null=True, blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=16, default="en", validators=[language_tag]
+    )
+    pronouns = models.CharField(_("pronouns"), max_length=40, blank=True)
+    cultural_background = EncryptedTextField(
+        _("cultural or spiritual background (self-described)"), max_length=1000, blank=True
+    )
+    accessibility_needs = EncryptedTextField(_("accessibility needs"), max_length=1000, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "pseudonym"], name="participant_unique_pseudonym"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "archived_at", "-created_at"], name="participant_org_list_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.pseudonym
+
+
+class SupportPerson(OrganizationScopedModel):
+    """Family, friends or peers a participant names, and whether they may be contacted."""
+
+    class Relationship(models.TextChoices):
+        PARTNER = "partner", _("Partner or spouse")
+        FAMILY = "family", _("Family member")
+        FRIEND = "friend", _("Friend")
+        PEER = "peer", _("Peer (lived experience)")
+        CHOSEN_FAMILY = "chosen_family", _("Chosen family")
+        SPIRITUAL = "spiritual", _("Spiritual or community leader")
+        CLINICIAN = "clinician", _("Clinician or therapist")
+        OTHER = "other", _("Other")
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="support_persons")
+    name = EncryptedCharField(_("name"), max_length=150)
+    relationship = models.CharField(_("relationship"), max_length=20, choices=Relationship.choices)
+    email = EncryptedEmailField(_("email"), max_length=254, blank=True)
+    phone = EncryptedCharField(_("phone"), max_length=40, blank=True, validators=[phone_number])
+    may_contact = models.BooleanField(_("participant consents to us contacting this person"), default=False)
+    notes = EncryptedTextField(_("notes"), max_length=2000, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["participant", "archived_at"], name="supportperson_participant_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_relationship_display()} of {self.participant_id}"
+
+
+class ParticipantSearchToken(models.Model):
+    """Blind index: keyed hashes of normalized name/email/phone prefixes, so staff can search
+    encrypted identities without the database ever holding them in the clear."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="search_tokens")
+    token = models.CharField(max_length=24)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "token"], name="participant_token_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "token"], name="participant_token_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.token

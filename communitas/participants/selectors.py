@@ -1,0 +1,51 @@
+"""Reads for participants. Lookups by id answer 404 for both "missing" and "not yours"."""
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from communitas.accounts.models import Membership
+from communitas.participants import search
+from communitas.participants.models import Participant, ParticipantSearchToken, SupportPerson
+
+
+def participants_for_membership(membership: Membership, query: str = "") -> QuerySet[Participant]:
+    qs = Participant.objects.filter(organization_id=membership.organization_id, archived_at__isnull=True)
+    for term, token in zip(
+        search.query_terms(query),
+        search.tokens(membership.organization_id, search.query_terms(query)),
+        strict=True,
+    ):
+        has_token = ParticipantSearchToken.objects.filter(
+            organization_id=membership.organization_id, participant=OuterRef("pk"), token=token
+        )
+        qs = qs.filter(Exists(has_token) | Q(pseudonym__iexact=term))
+    live_support = Q(support_persons__archived_at__isnull=True)
+    return qs.annotate(support_count=Count("support_persons", filter=live_support)).order_by("-created_at", "-id")
+
+
+def participant_get_for_user(membership: Membership | None, participant_id) -> Participant:
+    if membership is None:
+        raise Http404("no such participant")
+    participant = (
+        Participant.objects.filter(
+            organization_id=membership.organization_id, archived_at__isnull=True, pk=participant_id
+        )
+        .select_related("organization")
+        .first()
+    )
+    if participant is None:
+        raise Http404("no such participant")
+    return participant
+
+
+def support_persons_for_participant(participant: Participant) -> QuerySet[SupportPerson]:
+    return SupportPerson.objects.filter(
+        participant=participant, organization_id=participant.organization_id, archived_at__isnull=True
+    ).order_by("created_at", "id")
+
+
+def support_person_get(participant: Participant, person_id) -> SupportPerson:
+    person = support_persons_for_participant(participant).filter(pk=person_id).first()
+    if person is None:
+        raise Http404("no such support person")
+    return person

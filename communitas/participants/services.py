@@ -1,0 +1,158 @@
+"""Writes for participants and their support people. Every function is atomic, validates
+the whole row before saving, and writes an audit entry naming changed fields (never values)."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from communitas.accounts.models import Organization, User
+from communitas.core.audit import audit_record
+from communitas.participants import search
+from communitas.participants.models import Participant, ParticipantSearchToken, SupportPerson
+
+PARTICIPANT_FIELDS = frozenset(
+    {
+        "display_name",
+        "legal_name",
+        "email",
+        "phone",
+        "date_of_birth",
+        "preferred_language",
+        "pronouns",
+        "cultural_background",
+        "accessibility_needs",
+    }
+)
+SUPPORT_PERSON_FIELDS = frozenset({"name", "relationship", "email", "phone", "may_contact", "notes"})
+IDENTITY_FIELDS = frozenset({"display_name", "legal_name", "email", "phone"})
+PSEUDONYM_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+def _new_pseudonym(organization: Organization) -> str:
+    while True:
+        candidate = "P-" + "".join(secrets.choice(PSEUDONYM_ALPHABET) for _ in range(6))
+        if not Participant.objects.filter(organization=organization, pseudonym=candidate).exists():
+            return candidate
+
+
+def _reindex(participant: Participant) -> None:
+    terms = search.index_terms(
+        names=[participant.display_name, participant.legal_name],
+        email=participant.email,
+        phone=participant.phone,
+    )
+    ParticipantSearchToken.objects.filter(participant=participant).delete()
+    ParticipantSearchToken.objects.bulk_create(
+        ParticipantSearchToken(organization_id=participant.organization_id, participant=participant, token=t)
+        for t in set(search.tokens(participant.organization_id, terms))
+    )
+
+
+def _unknown(fields: dict, allowed: frozenset[str]) -> None:
+    extra = set(fields) - allowed
+    if extra:
+        raise ValueError(f"unknown fields: {', '.join(sorted(extra))}")
+
+
+@transaction.atomic
+def participant_create(*, organization: Organization, actor: User | None, **fields) -> Participant:
+    _unknown(fields, PARTICIPANT_FIELDS)
+    participant = Participant(organization=organization, pseudonym=_new_pseudonym(organization), **fields)
+    participant.full_clean()
+    participant.save()
+    _reindex(participant)
+    audit_record(
+        action="participants.participant.created",
+        actor=actor,
+        organization_id=organization.pk,
+        obj=participant,
+        data={"fields": sorted(k for k, v in fields.items() if v not in ("", None))},
+    )
+    return participant
+
+
+@transaction.atomic
+def participant_update(*, participant: Participant, actor: User | None, **changes) -> Participant:
+    _unknown(changes, PARTICIPANT_FIELDS)
+    changed = sorted(k for k, v in changes.items() if getattr(participant, k) != v)
+    if not changed:
+        return participant
+    for name in changed:
+        setattr(participant, name, changes[name])
+    participant.full_clean()
+    participant.save(update_fields=[*changed, "updated_at"])
+    if IDENTITY_FIELDS & set(changed):
+        _reindex(participant)
+    audit_record(
+        action="participants.participant.updated",
+        actor=actor,
+        organization_id=participant.organization_id,
+        obj=participant,
+        data={"fields": changed},
+    )
+    return participant
+
+
+@transaction.atomic
+def participant_archive(*, participant: Participant, actor: User | None) -> Participant:
+    """Removes a participant from lists and the API. The record is kept for the retention
+    period records law requires (see compliance) rather than destroyed."""
+    participant.archived_at = timezone.now()
+    participant.save(update_fields=["archived_at", "updated_at"])
+    ParticipantSearchToken.objects.filter(participant=participant).delete()
+    audit_record(
+        action="participants.participant.archived",
+        actor=actor,
+        organization_id=participant.organization_id,
+        obj=participant,
+    )
+    return participant
+
+
+@transaction.atomic
+def support_person_create(*, participant: Participant, actor: User | None, **fields) -> SupportPerson:
+    _unknown(fields, SUPPORT_PERSON_FIELDS)
+    person = SupportPerson(organization_id=participant.organization_id, participant=participant, **fields)
+    person.full_clean()
+    person.save()
+    audit_record(
+        action="participants.support_person.created",
+        actor=actor,
+        organization_id=participant.organization_id,
+        obj=person,
+        data={"participant": participant.pseudonym, "may_contact": person.may_contact},
+    )
+    return person
+
+
+@transaction.atomic
+def support_person_update(*, person: SupportPerson, actor: User | None, **changes) -> SupportPerson:
+    _unknown(changes, SUPPORT_PERSON_FIELDS)
+    changed = sorted(k for k, v in changes.items() if getattr(person, k) != v)
+    if not changed:
+        return person
+    for name in changed:
+        setattr(person, name, changes[name])
+    person.full_clean()
+    person.save(update_fields=[*changed, "updated_at"])
+    audit_record(
+        action="participants.support_person.updated",
+        actor=actor,
+        organization_id=person.organization_id,
+        obj=person,
+        data={"fields": changed},
+    )
+    return person
+
+
+@transaction.atomic
+def support_person_archive(*, person: SupportPerson, actor: User | None) -> SupportPerson:
+    person.archived_at = timezone.now()
+    person.save(update_fields=["archived_at", "updated_at"])
+    audit_record(
+        action="participants.support_person.archived", actor=actor, organization_id=person.organization_id, obj=person
+    )
+    return person

@@ -1,0 +1,207 @@
+"""The one settings module. Everything that differs between machines comes from the environment.
+
+Environment variables (all optional):
+
+- ``COMMUNITAS_DATA_DIR``: where the SQLite file and generated keys live (default ``./var``).
+- ``DATABASE_URL``: use this database instead of SQLite (``postgres://user@host:5432/name``).
+- ``COMMUNITAS_SECRET_KEY``: Django's secret key; generated into the data dir when absent.
+- ``COMMUNITAS_FIELD_KEYS``: comma-separated base64 AES-256 keys for encrypted fields, newest
+  first; generated into the data dir when absent. Older keys still decrypt (rotation).
+- ``COMMUNITAS_SEARCH_KEY``: HMAC key for the blind search index; generated when absent.
+- ``COMMUNITAS_DEBUG``: ``1`` for development error pages.
+- ``COMMUNITAS_ALLOWED_HOSTS``: comma-separated host names (default: localhost names).
+- ``COMMUNITAS_SECURE``: ``1`` when served behind TLS (secure cookies, HSTS, SSL redirect).
+"""
+
+import base64
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(os.environ.get("COMMUNITAS_DATA_DIR", "var")).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _env_flag(name: str, default: bool = False) -> bool:
+    return os.environ.get(name, "1" if default else "0").lower() in {"1", "true", "yes", "on"}
+
+
+def _persistent_secret(env_name: str, filename: str, make) -> str:
+    """The value from the environment, else from the data dir, else generated and kept there."""
+    if os.environ.get(env_name):
+        return os.environ[env_name]
+    path = DATA_DIR / filename
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(make())
+    return path.read_text().strip()
+
+
+def _new_aes_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+SECRET_KEY = _persistent_secret("COMMUNITAS_SECRET_KEY", "secret_key", lambda: secrets.token_urlsafe(50))
+FIELD_ENCRYPTION_KEYS = [
+    k.strip()
+    for k in _persistent_secret("COMMUNITAS_FIELD_KEYS", "field_keys", _new_aes_key).replace("\n", ",").split(",")
+    if k.strip()
+]
+SEARCH_INDEX_KEY = _persistent_secret("COMMUNITAS_SEARCH_KEY", "search_key", _new_aes_key)
+
+DEBUG = _env_flag("COMMUNITAS_DEBUG")
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("COMMUNITAS_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
+    if h.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    # Domain apps, lowest first (see docs/ARCHITECTURE.md).
+    "communitas.core",
+    "communitas.accounts",
+    "communitas.participants",
+    "communitas.safety",
+    "communitas.facilitators",
+    "communitas.programs",
+    "communitas.community",
+    "communitas.outcomes",
+    "communitas.insights",
+    "communitas.compliance",
+    "communitas.interop",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "communitas.core.middleware.SecurityHeadersMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "communitas.accounts.middleware.OrganizationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "communitas.urls"
+WSGI_APPLICATION = "communitas.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "communitas.core.context_processors.csp_nonce",
+                "communitas.accounts.context_processors.organization",
+            ],
+        },
+    }
+]
+
+DATABASES = {"default": dj_database_url.config(default=f"sqlite:///{DATA_DIR / 'communitas.sqlite3'}", conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "participants:list"
+
+# Login throttling (django-axes): five failures for one account from one address lock it
+# for fifteen minutes; the lock is per (username, IP) so an attacker cannot lock out a
+# colleague from another machine.
+AXES_FAILURE_LIMIT = int(os.environ.get("COMMUNITAS_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "email"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False
+
+OTP_TOTP_ISSUER = "Communitas"
+
+SESSION_COOKIE_AGE = int(os.environ.get("COMMUNITAS_SESSION_SECONDS", str(12 * 3600)))
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE = _env_flag("COMMUNITAS_SECURE")
+SESSION_COOKIE_SECURE = SECURE
+CSRF_COOKIE_SECURE = SECURE
+SECURE_SSL_REDIRECT = SECURE
+SECURE_HSTS_SECONDS = 31536000 if SECURE else 0
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in os.environ.get("COMMUNITAS_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+]
+
+# API tokens live this long unless the person creating one picks otherwise.
+API_TOKEN_DEFAULT_DAYS = int(os.environ.get("COMMUNITAS_API_TOKEN_DAYS", "365"))
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = os.environ.get("COMMUNITAS_TIME_ZONE", "UTC")
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("COMMUNITAS_LOG_LEVEL", "WARNING")},
+}
+NINJA_PAGINATION_MAX_LIMIT = 200
+NINJA_PAGINATION_PER_PAGE = 50

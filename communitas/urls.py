@@ -1,0 +1,19 @@
+from django.http import JsonResponse
+from django.urls import include, path
+
+from communitas.accounts import views as account_views
+from communitas.api import api
+
+
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("communitas.accounts.urls")),
+    path("participants/", include("communitas.participants.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+]
