@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "communitas.insights",
     "communitas.compliance",
     "communitas.interop",
+    "communitas.demo",
 ]
 
 MIDDLEWARE = [
@@ -192,6 +193,7 @@ TIME_ZONE = os.environ.get("COMMUNITAS_TIME_ZONE", "UTC")
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True

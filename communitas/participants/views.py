@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -34,8 +35,12 @@ def participant_list(request):
         request.GET.get("page")
     )
     context = {"page": page, "search": search, "query": query, "can_edit": can_edit_participants(membership)}
-    template = "participants/_table.html" if request.headers.get("HX-Request") else "participants/list.html"
-    return render(request, template, context)
+    # htmx swaps in just the table; its history restore (also an HX-Request) needs the whole page.
+    fragment = request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request")
+    template = "participants/_table.html" if fragment else "participants/list.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request", "HX-History-Restore-Request"])
+    return response
 
 
 @login_required
