@@ -105,3 +105,11 @@ def rita_api(rita, org):
 @pytest.fixture
 def charlie_api(charlie, other_org):
     return bearer(charlie, other_org)
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Expose each phase's report on the test item (browser tests screenshot on failure)."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)

@@ -178,7 +178,15 @@ def _deactivated_user(alice, org):
     return headers
 
 
-BAD_CREDENTIALS = [_no_token, _not_a_token, _wrong_scheme, _revoked, _expired, _left_the_organization, _deactivated_user]
+BAD_CREDENTIALS = [
+    _no_token,
+    _not_a_token,
+    _wrong_scheme,
+    _revoked,
+    _expired,
+    _left_the_organization,
+    _deactivated_user,
+]
 
 
 @pytest.mark.parametrize("credentials", BAD_CREDENTIALS, ids=lambda f: f.__name__.strip("_"))

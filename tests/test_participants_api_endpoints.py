@@ -213,9 +213,7 @@ def test_it_updates_only_the_fields_a_patch_sends(client, alice_api, participant
     assert stored.pronouns == "they/them"
 
 
-def test_it_clears_optional_fields_with_empty_strings_and_the_date_of_birth_with_null(
-    client, alice_api, participant
-):
+def test_it_clears_optional_fields_with_empty_strings_and_the_date_of_birth_with_null(client, alice_api, participant):
     call(client, "patch", f"/participants/{participant.pk}", {"date_of_birth": "1990-01-31"}, **alice_api)
 
     r = call(

@@ -25,9 +25,19 @@ class BearerTokenAuth(HttpBearer):
 
 
 class VerifiedSessionAuth(SessionAuth):
-    """The browser session, if it has passed any second factor it owes."""
+    """The browser session, if it has passed any second factor it owes.
+
+    A request without a session cookie has no session to use, so it is not CSRF-checked
+    either: a script whose token is missing, expired or revoked gets 401, not a CSRF 403."""
+
+    def _get_key(self, request):
+        if not request.COOKIES.get(self.param_name):
+            return None
+        return super()._get_key(request)
 
     def authenticate(self, request, key):
+        if key is None:
+            return None
         user = super().authenticate(request, key)
         if user is None or getattr(request, "membership", None) is None:
             return None

@@ -14,7 +14,12 @@ def memberships_for_user(user: User) -> QuerySet[Membership]:
 
 
 def membership_get_for_user(user: User, organization_id) -> Membership:
-    """The user's active membership in that organization; 404 when there is none."""
+    """The user's active membership in that organization; 404 when there is none (or the id
+    is not a number)."""
+    try:
+        organization_id = int(organization_id)
+    except (TypeError, ValueError):
+        raise Http404("no such organization") from None
     membership = memberships_for_user(user).filter(organization_id=organization_id).first()
     if membership is None:
         raise Http404("no such organization")

@@ -58,6 +58,9 @@ def home(request):
 
 @login_required
 def otp_verify(request):
+    if not selectors.user_has_confirmed_totp(request.user):
+        # No code can ever match; send them to set up a device instead of a dead end.
+        return redirect("accounts:otp_setup")
     form = OtpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         device = match_token(request.user, form.cleaned_data["code"].strip())
@@ -76,6 +79,10 @@ def _qr_data_uri(uri: str) -> str:
 
 @login_required
 def otp_setup(request):
+    if selectors.user_has_confirmed_totp(request.user) and not request.user.is_verified():
+        # Replacing an authenticator takes the current one: a password alone must not enrol
+        # a new device (that would sidestep the second factor entirely).
+        return redirect("accounts:otp_verify")
     device = selectors.totp_pending_device(request.user) or services.totp_device_start(user=request.user)
     form = OtpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -1,5 +1,5 @@
 from django.core.exceptions import PermissionDenied
-from ninja import Router
+from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from communitas.accounts.permissions import can_edit_participants, can_view_participants
@@ -34,7 +34,8 @@ def _editor(request):
 @router.get("/participants", response={200: list[ParticipantOut], **ERRORS})
 @paginate(LimitOffsetPagination)
 def list_participants(request, q: str = ""):
-    return selectors.participants_for_membership(_viewer(request), q[:200])
+    # NUL cannot be sent to PostgreSQL (the pseudonym lookup would fail with a 500).
+    return selectors.participants_for_membership(_viewer(request), q.replace("\x00", "")[:200])
 
 
 @router.post("/participants", response={201: ParticipantOut, **ERRORS})
@@ -43,7 +44,7 @@ def create_participant(request, payload: ParticipantIn):
     participant = services.participant_create(
         organization=membership.organization, actor=request.user, **payload.model_dump()
     )
-    return 201, participant
+    return Status(201, participant)
 
 
 @router.get("/participants/{participant_id}", response={200: ParticipantOut, **ERRORS})
@@ -63,7 +64,7 @@ def archive_participant(request, participant_id: int):
     participant = selectors.participant_get_for_user(_viewer(request), participant_id)
     _editor(request)
     services.participant_archive(participant=participant, actor=request.user)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/participants/{participant_id}/support-persons", response={200: list[SupportPersonOut], **ERRORS})
@@ -78,7 +79,7 @@ def create_support_person(request, participant_id: int, payload: SupportPersonIn
     participant = selectors.participant_get_for_user(_viewer(request), participant_id)
     _editor(request)
     person = services.support_person_create(participant=participant, actor=request.user, **payload.model_dump())
-    return 201, person
+    return Status(201, person)
 
 
 @router.get("/participants/{participant_id}/support-persons/{person_id}", response={200: SupportPersonOut, **ERRORS})
@@ -101,4 +102,4 @@ def archive_support_person(request, participant_id: int, person_id: int):
     person = selectors.support_person_get(participant, person_id)
     _editor(request)
     services.support_person_archive(person=person, actor=request.user)
-    return 204, None
+    return Status(204, None)

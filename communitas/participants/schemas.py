@@ -1,24 +1,48 @@
 """Explicit API input and output shapes for participants and support people."""
 
 import datetime
+import re
 from typing import Annotated
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from ninja import Schema
 from ninja.errors import ValidationError
-from pydantic import ConfigDict, Field, StrictBool, StringConstraints, field_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 from communitas.participants.models import SupportPerson
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150)]
-OptionalName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=150)]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)]
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL, and no name or note needs one.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value):
+    """Only a calendar date as YYYY-MM-DD: pydantic would otherwise read 86400 or "0" as a Unix
+    time (1970-01-02, 1970-01-01) and cut a datetime down to its date."""
+    if isinstance(value, str) and ISO_DATE.fullmatch(value):
+        return value
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value
+    raise ValueError("use a date as YYYY-MM-DD")
+
+
+Text = AfterValidator(_no_nul)
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=150), Text]
+OptionalName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=150), Text]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), Text]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^([0-9+().\- ]{4,40})?$")]
 Language = Annotated[str, StringConstraints(max_length=16, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
-Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40), Text]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), Text]
+Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), Text]
+Date = Annotated[datetime.date, BeforeValidator(_iso_date)]
 
 
 def _check_email(value):
@@ -56,7 +80,7 @@ class ParticipantIn(StrictSchema):
     legal_name: OptionalName = ""
     email: Email = ""
     phone: Phone = ""
-    date_of_birth: datetime.date | None = None
+    date_of_birth: Date | None = None
     preferred_language: Language = "en"
     pronouns: ShortText = ""
     cultural_background: LongText = ""
@@ -70,7 +94,7 @@ class ParticipantPatch(StrictSchema):
     legal_name: OptionalName | None = None
     email: Email | None = None
     phone: Phone | None = None
-    date_of_birth: datetime.date | None = None
+    date_of_birth: Date | None = None
     preferred_language: Language | None = None
     pronouns: ShortText | None = None
     cultural_background: LongText | None = None

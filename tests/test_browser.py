@@ -1,0 +1,114 @@
+"""Headless-Chromium journeys against a live server (Debian's /usr/bin/chromium).
+
+Skipped when Chromium is absent, unless COMMUNITAS_REQUIRE_BROWSER=1 (CI), where it fails.
+A failing test leaves a screenshot in test-artifacts/.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from communitas.participants.models import Participant
+from tests.factories import PASSWORD
+
+CHROMIUM = os.environ.get("COMMUNITAS_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+        "--no-first-run", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _chromium_available() -> bool:
+    return Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is not None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not _chromium_available():
+        if os.environ.get("COMMUNITAS_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"Chromium not found at {CHROMIUM}")
+        pytest.skip("Chromium not installed")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # playwright's sync API runs an event loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    yield tab
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def _sign_in(page, live_server, email):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main button[type=submit]")
+
+
+def test_it_signs_in_switches_to_spanish_and_edits_a_participant(page, live_server, alice, participant):
+    _sign_in(page, live_server, "alice@cascadia.example")
+    page.wait_for_selector("h1:has-text('Participants')")
+
+    page.select_option("#lang", "es")  # the form submits itself on change
+    page.wait_for_selector("h1:has-text('Participantes')")
+    assert page.locator("html").get_attribute("lang") == "es"
+
+    page.click("text=Marisol Quispe")
+    page.wait_for_selector("text=Personas de apoyo")
+    page.click("a:has-text('Editar')")
+    page.fill("input[name=pronouns]", "ella/elle")
+    page.fill("textarea[name=accessibility_needs]", "Intérprete de quechua")
+    page.click("button:has-text('Guardar')")
+    page.wait_for_selector("text=Cambios guardados.")
+
+    fresh = Participant.objects.get(pk=participant.pk)
+    assert (fresh.pronouns, fresh.accessibility_needs) == ("ella/elle", "Intérprete de quechua")
+    assert page.locator("text=ella/elle").count() >= 1
+
+
+def test_it_searches_as_you_type(page, live_server, alice, participant):
+    _sign_in(page, live_server, "alice@cascadia.example")
+    page.wait_for_selector("h1:has-text('Participants')")
+    page.fill("#q", "quis")
+    page.wait_for_selector("#participant-table:has-text('Marisol Quispe')")
+    page.fill("#q", "nobody-like-this")
+    page.wait_for_selector("#participant-table:has-text('No participant matches')")
+
+
+def test_it_works_on_a_phone(browser, live_server, alice, participant):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    tab = context.new_page()
+    try:
+        _sign_in(tab, live_server, "alice@cascadia.example")
+        tab.wait_for_selector("text=Marisol Quispe")
+        width = tab.evaluate("document.documentElement.scrollWidth")
+        assert width <= 400, f"page scrolls sideways on a phone ({width}px)"
+    finally:
+        context.close()
+
+
+def test_it_runs_without_csp_violations(page, live_server, alice, participant):
+    violations = []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    _sign_in(page, live_server, "alice@cascadia.example")
+    page.wait_for_selector("h1:has-text('Participants')")
+    page.goto(f"{live_server.url}/participants/{participant.pk}/")
+    page.wait_for_selector("h2")
+    page.select_option("#lang", "es")
+    page.wait_for_selector("text=Personas de apoyo")
+    assert violations == []
