@@ -71,3 +71,19 @@ def test_it_makes_blind_tokens_case_and_accent_insensitive():
     assert normalize_term("  JOSÉ ") == "jose"
     assert blind_token("s", "José") == blind_token("s", "jose")
     assert blind_token("s", "jose") != blind_token("t", "jose")
+
+
+def test_it_rotates_every_encrypted_row_to_the_newest_key(participant, settings):
+    from communitas.core.crypto import keyring
+    from communitas.core.keys import field_key_rotate
+    from communitas.core.models import AuditEntry
+
+    settings.FIELD_ENCRYPTION_KEYS = [_key(), *settings.FIELD_ENCRYPTION_KEYS]
+    assert keyring().needs_rotation(_stored("participants_participant", "email", participant.pk))
+    counts = field_key_rotate()
+    assert counts["participants.participant"] == 1 and counts["participants.supportperson"] == 1
+    for column in ("display_name", "email", "phone"):
+        assert not keyring().needs_rotation(_stored("participants_participant", column, participant.pk))
+    settings.FIELD_ENCRYPTION_KEYS = settings.FIELD_ENCRYPTION_KEYS[:1]  # the old key is gone now
+    assert Participant.objects.get(pk=participant.pk).email == "marisol@example.net"
+    assert AuditEntry.objects.filter(action="core.field_key.rotated").exists()

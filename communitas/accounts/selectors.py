@@ -20,6 +20,8 @@ def membership_get_for_user(user: User, organization_id) -> Membership:
         organization_id = int(organization_id)
     except (TypeError, ValueError):
         raise Http404("no such organization") from None
+    if not 0 < organization_id < 2**63:
+        raise Http404("no such organization")
     membership = memberships_for_user(user).filter(organization_id=organization_id).first()
     if membership is None:
         raise Http404("no such organization")
