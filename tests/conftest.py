@@ -48,8 +48,13 @@ def charlie(other_org):
 
 @pytest.fixture
 def participant(org):
-    p = ParticipantFactory(organization=org, display_name="Marisol Quispe", email="marisol@example.net",
-                           phone="+1 503 555 0147", preferred_language="es")
+    p = ParticipantFactory(
+        organization=org,
+        display_name="Marisol Quispe",
+        email="marisol@example.net",
+        phone="+1 503 555 0147",
+        preferred_language="es",
+    )
     make_support_person(p, name="Tomás Quispe", relationship="family")
     return p
 

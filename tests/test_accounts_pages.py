@@ -213,6 +213,19 @@ def test_it_answers_404_when_switching_to_an_organization_the_user_does_not_belo
     assert "Marisol Quispe" in alice_client.get(reverse("participants:list")).content.decode()
 
 
+def test_it_falls_back_to_an_active_membership_when_the_chosen_one_is_deactivated(
+    alice_in_two_orgs, alice_client, participant, outsider_participant, other_org
+):
+    alice_client.post(reverse("accounts:switch_organization"), {"organization": other_org.pk})
+    Membership.objects.filter(user=alice_in_two_orgs, organization=other_org).update(is_active=False)
+
+    listing = alice_client.get(reverse("participants:list")).content.decode()
+
+    assert "Marisol Quispe" in listing
+    assert "Dale Whitcomb" not in listing
+    assert alice_client.get(reverse("participants:detail", args=[outsider_participant.pk])).status_code == 404
+
+
 def test_it_does_not_switch_on_get(alice_in_two_orgs, alice_client, other_org):
     r = alice_client.get(reverse("accounts:switch_organization"), {"organization": other_org.pk})
 
@@ -301,8 +314,14 @@ def alice_device(alice):
 
 @pytest.mark.parametrize(
     "url",
-    ["/", "/participants/", "/participants/new/", "/accounts/tokens/", "/accounts/organization/settings/",
-     "/accounts/two-factor/"],
+    [
+        "/",
+        "/participants/",
+        "/participants/new/",
+        "/accounts/tokens/",
+        "/accounts/organization/settings/",
+        "/accounts/two-factor/",
+    ],
 )
 def test_it_sends_staff_of_a_two_factor_organization_without_a_device_to_setup(
     two_factor_org, alice_client, participant, url

@@ -140,19 +140,21 @@ def test_it_serves_the_app(demo_dir):
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "communitas", "serve", "--port", str(port)],
-        env=_env(demo_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=_env(demo_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         body = None
         for _ in range(100):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2) as r:  # noqa: S310
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2) as r:
                     body = r.read().decode()
                 break
             except OSError:
                 time.sleep(0.1)
         assert body is not None and "Communitas" in body
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/communitas/htmx.min.js", timeout=2) as r:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/communitas/htmx.min.js", timeout=2) as r:
             assert r.status == 200
     finally:
         proc.terminate()

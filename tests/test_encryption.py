@@ -15,7 +15,7 @@ def _key():
 
 def _stored(table, column, pk):
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {column} FROM {table} WHERE id = %s", [pk])  # noqa: S608
+        cursor.execute(f"SELECT {column} FROM {table} WHERE id = %s", [pk])
         return cursor.fetchone()[0]
 
 
@@ -31,7 +31,11 @@ def test_it_never_stores_participant_identity_in_plaintext(participant, column):
 
 def test_it_reads_back_what_it_wrote(participant):
     fresh = Participant.objects.get(pk=participant.pk)
-    assert (fresh.display_name, fresh.email, fresh.phone) == ("Marisol Quispe", "marisol@example.net", "+1 503 555 0147")
+    assert (fresh.display_name, fresh.email, fresh.phone) == (
+        "Marisol Quispe",
+        "marisol@example.net",
+        "+1 503 555 0147",
+    )
 
 
 def test_it_encrypts_support_person_contacts(participant):

@@ -164,7 +164,19 @@ def test_it_shows_each_participants_count_of_current_support_people(alice_client
 
 @pytest.mark.parametrize(
     "query",
-    ["jose", "JOSÉ", "José", "jos", "alva", "Alvarado", "jose alva", "jalv.contact@example.net", "JALV.CONTACT@example.net", "0123", "5550123"],
+    [
+        "jose",
+        "JOSÉ",
+        "José",
+        "jos",
+        "alva",
+        "Alvarado",
+        "jose alva",
+        "jalv.contact@example.net",
+        "JALV.CONTACT@example.net",
+        "0123",
+        "5550123",
+    ],
 )
 def test_it_finds_a_participant_by_name_prefix_email_or_phone(alice_client, participant, jose, query):
     r = alice_client.get(reverse("participants:list"), {"q": query})
@@ -283,8 +295,13 @@ def test_it_creates_a_participant_and_redirects_to_it(alice, alice_client, org):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("display_name", ""), ("email", "not-an-email"), ("phone", "call me"), ("date_of_birth", "1984-13-45"),
-     ("preferred_language", "english please")],
+    [
+        ("display_name", ""),
+        ("email", "not-an-email"),
+        ("phone", "call me"),
+        ("date_of_birth", "1984-13-45"),
+        ("preferred_language", "english please"),
+    ],
 )
 def test_it_rerenders_an_invalid_new_participant_with_errors_and_creates_nothing(alice_client, org, field, value):
     before = _snapshot()
@@ -461,7 +478,9 @@ def test_it_answers_404_to_another_organizations_coordinator(charlie_client, par
     assert _snapshot() == before
 
 
-@pytest.mark.parametrize(("name", "method"), [("support_edit", "get"), ("support_edit", "post"), ("support_remove", "post")])
+@pytest.mark.parametrize(
+    ("name", "method"), [("support_edit", "get"), ("support_edit", "post"), ("support_remove", "post")]
+)
 def test_it_answers_404_for_another_organizations_support_person_under_ones_own_participant(
     charlie_client, participant, outsider_participant, name, method
 ):

@@ -26,17 +26,40 @@ SURNAMES = {
     "south_asian": ["Patel", "Sharma", "Iyer", "Reddy", "Desai", "Menon", "Kapoor", "Rao"],
 }
 LANGUAGES = {
-    "latinx": ["es", "es", "en"], "vietnamese": ["vi", "en"], "somali": ["so", "en"], "chinese": ["zh", "en"],
-    "filipino": ["tl", "en", "en"], "arab": ["ar", "en"], "indigenous": ["en", "en", "nv"],
+    "latinx": ["es", "es", "en"],
+    "vietnamese": ["vi", "en"],
+    "somali": ["so", "en"],
+    "chinese": ["zh", "en"],
+    "filipino": ["tl", "en", "en"],
+    "arab": ["ar", "en"],
+    "indigenous": ["en", "en", "nv"],
 }
 BACKGROUNDS = {
-    "latinx": ["Raised Catholic; my grandmother was a curandera", "Catholic, now mostly practices meditation",
-               "Evangelical upbringing, not religious now", "Mexican-American; Día de Muertos traditions matter to me"],
-    "black": ["Black Baptist church community", "AME church, active in choir", "Spiritual but not religious",
-              "Muslim (Nation of Islam family background)", "Yoruba Ifá practitioner"],
-    "indigenous": ["Diné; Native American Church member", "Lakota; Sun Dance family", "Grew up on the reservation, Christian and traditional",
-                   "Urban Native, reconnecting with ceremony"],
-    "vietnamese": ["Vietnamese Pure Land Buddhist", "Cao Đài family", "Catholic (Vietnamese parish)", "Ancestor veneration at home"],
+    "latinx": [
+        "Raised Catholic; my grandmother was a curandera",
+        "Catholic, now mostly practices meditation",
+        "Evangelical upbringing, not religious now",
+        "Mexican-American; Día de Muertos traditions matter to me",
+    ],
+    "black": [
+        "Black Baptist church community",
+        "AME church, active in choir",
+        "Spiritual but not religious",
+        "Muslim (Nation of Islam family background)",
+        "Yoruba Ifá practitioner",
+    ],
+    "indigenous": [
+        "Diné; Native American Church member",
+        "Lakota; Sun Dance family",
+        "Grew up on the reservation, Christian and traditional",
+        "Urban Native, reconnecting with ceremony",
+    ],
+    "vietnamese": [
+        "Vietnamese Pure Land Buddhist",
+        "Cao Đài family",
+        "Catholic (Vietnamese parish)",
+        "Ancestor veneration at home",
+    ],
     "somali": ["Sunni Muslim", "Muslim; wants prayer times respected during retreat"],
     "chinese": ["Daoist practices from family", "No religious affiliation", "Buddhist", "Christian (Chinese church)"],
     "filipino": ["Catholic", "Iglesia ni Cristo background", "Catholic, also follows Babaylan revival"],
@@ -46,7 +69,12 @@ BACKGROUNDS = {
 }
 PRONOUNS = ["she/her", "he/him", "he/him", "she/her", "they/them", "she/they", "he/they", ""]
 ACCESSIBILITY = [
-    "", "", "", "", "", "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
     "Uses a wheelchair; needs step-free rooms and an accessible bathroom",
     "Hard of hearing; prefers written materials and seating near the facilitator",
     "Needs a professional interpreter for sessions",
@@ -56,15 +84,24 @@ ACCESSIBILITY = [
     "Type 1 diabetes: needs snacks available and time to check glucose",
 ]
 VETERAN_BACKGROUNDS = [
-    "Army veteran, two deployments to Afghanistan; Lutheran", "Marine Corps veteran; not religious",
-    "Navy corpsman; Catholic", "Air Force veteran; Buddhist practice since discharge",
-    "Army National Guard, Iraq 2004; Baptist", "Marine veteran; Lakota, Sun Dance family",
-    "Army medic; spiritual but not religious", "Coast Guard veteran; Methodist",
-    "Special Forces veteran; searching for meaning", "Military spouse and Army veteran; Jewish",
+    "Army veteran, two deployments to Afghanistan; Lutheran",
+    "Marine Corps veteran; not religious",
+    "Navy corpsman; Catholic",
+    "Air Force veteran; Buddhist practice since discharge",
+    "Army National Guard, Iraq 2004; Baptist",
+    "Marine veteran; Lakota, Sun Dance family",
+    "Army medic; spiritual but not religious",
+    "Coast Guard veteran; Methodist",
+    "Special Forces veteran; searching for meaning",
+    "Military spouse and Army veteran; Jewish",
 ]
 AREA_CODES = {"cascadia": ["503", "971", "541", "458"], "stillwater": ["720", "303", "970", "719"]}
 SUPPORT_RELATIONSHIPS = ["partner", "family", "friend", "peer", "chosen_family", "spiritual", "clinician"]
 SUPPORT_NOTES = [
-    "", "", "Best reached after 6pm", "Will drive them home after the administration session",
-    "Attends the family integration evening", "Has been through the program before",
+    "",
+    "",
+    "Best reached after 6pm",
+    "Will drive them home after the administration session",
+    "Attends the family integration evening",
+    "Has been through the program before",
 ]

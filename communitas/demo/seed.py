@@ -15,7 +15,7 @@ from communitas.demo import people
 from communitas.participants import services as participants
 from communitas.participants.models import SupportPerson
 
-PASSWORD = "communitas-demo"  # noqa: S105 - printed for the demo; never used outside it
+PASSWORD = "communitas-demo"
 TOKEN_NAME = "Demo token"
 Role = Membership.Role
 
@@ -134,7 +134,7 @@ def _fresh_demo_token(user: User, org: Organization) -> str:
 
 def seed_demo(seed: int = 2026) -> list[SeededOrganization]:
     """Create the demo data unless present; always issue fresh demo API tokens."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not security
     result = []
     for spec in ORGANIZATIONS:
         org = _seed_organization(spec, rng)

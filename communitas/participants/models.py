@@ -1,5 +1,7 @@
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from communitas.core.fields import (
@@ -11,6 +13,13 @@ from communitas.core.fields import (
 from communitas.core.models import OrganizationScopedModel
 
 language_tag = RegexValidator(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$", _("Use a language tag such as en, es or pt-BR."))
+
+
+def not_in_future(value) -> None:
+    if value and value > timezone.localdate():
+        raise ValidationError(_("A date of birth cannot be in the future."))
+
+
 phone_number = RegexValidator(r"^[0-9+().\- ]{4,40}$", _("Use digits, spaces and + ( ) - . only."))
 
 
@@ -23,7 +32,7 @@ class Participant(OrganizationScopedModel):
     legal_name = EncryptedCharField(_("legal name"), max_length=150, blank=True)
     email = EncryptedEmailField(_("email"), max_length=254, blank=True)
     phone = EncryptedCharField(_("phone"), max_length=40, blank=True, validators=[phone_number])
-    date_of_birth = EncryptedDateField(_("date of birth"), null=True, blank=True)
+    date_of_birth = EncryptedDateField(_("date of birth"), null=True, blank=True, validators=[not_in_future])
     preferred_language = models.CharField(
         _("preferred language"), max_length=16, default="en", validators=[language_tag]
     )
