@@ -119,7 +119,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "communitas.core.context_processors.csp_nonce",
-                "communitas.accounts.context_processors.organization",
+                "communitas.navigation.navigation",
             ],
         },
     }

@@ -1,8 +1,8 @@
 from django.http import JsonResponse
 from django.urls import include, path
 
-from communitas.accounts import views as account_views
 from communitas.api import api
+from communitas.navigation import home
 
 
 def healthz(request):
@@ -10,7 +10,7 @@ def healthz(request):
 
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("communitas.accounts.urls")),
     path("participants/", include("communitas.participants.urls")),

@@ -16,7 +16,7 @@ from django_otp import match_token
 from communitas.accounts import selectors, services
 from communitas.accounts.forms import ApiTokenForm, LoginForm, OtpForm, TwoFactorPolicyForm
 from communitas.accounts.middleware import SESSION_ORG_KEY, SESSION_OTP_KEY
-from communitas.accounts.permissions import can_manage_organization, can_view_participants
+from communitas.accounts.permissions import can_manage_organization
 from communitas.core.audit import audit_record
 
 
@@ -47,13 +47,6 @@ def logout_view(request):
         audit_record(action="accounts.user.logged_out", actor=request.user)
     logout(request)
     return redirect("accounts:login")
-
-
-@login_required
-def home(request):
-    if can_view_participants(request.membership):
-        return redirect("participants:list")
-    return render(request, "accounts/home.html")
 
 
 @login_required

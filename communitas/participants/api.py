@@ -1,9 +1,11 @@
-from django.core.exceptions import PermissionDenied
 from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from communitas.accounts.permissions import can_edit_participants, can_view_participants
 from communitas.participants import selectors, services
+from communitas.participants.permissions import (
+    require_participant_editor,
+    require_participant_viewer,
+)
 from communitas.participants.schemas import (
     Message,
     ParticipantIn,
@@ -20,15 +22,11 @@ ERRORS = {400: Message, 401: Message, 403: Message, 404: Message, 422: Message}
 
 
 def _viewer(request):
-    if not can_view_participants(request.membership):
-        raise PermissionDenied
-    return request.membership
+    return require_participant_viewer(request.membership)
 
 
 def _editor(request):
-    if not can_edit_participants(request.membership):
-        raise PermissionDenied
-    return request.membership
+    return require_participant_editor(request.membership)
 
 
 @router.get("/participants", response={200: list[ParticipantOut], **ERRORS})

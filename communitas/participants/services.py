@@ -57,6 +57,18 @@ def _unknown(fields: dict, allowed: frozenset[str]) -> None:
         raise ValueError(f"unknown fields: {', '.join(sorted(extra))}")
 
 
+def _apply_changes(obj, changes: dict, allowed: frozenset[str]) -> list[str]:
+    """Set the fields that differ, validate the whole row and save only those; return their names."""
+    _unknown(changes, allowed)
+    changed = sorted(k for k, v in changes.items() if getattr(obj, k) != v)
+    if changed:
+        for name in changed:
+            setattr(obj, name, changes[name])
+        obj.full_clean()
+        obj.save(update_fields=[*changed, "updated_at"])
+    return changed
+
+
 @transaction.atomic
 def participant_create(*, organization: Organization, actor: User | None, **fields) -> Participant:
     _unknown(fields, PARTICIPANT_FIELDS)
@@ -76,14 +88,9 @@ def participant_create(*, organization: Organization, actor: User | None, **fiel
 
 @transaction.atomic
 def participant_update(*, participant: Participant, actor: User | None, **changes) -> Participant:
-    _unknown(changes, PARTICIPANT_FIELDS)
-    changed = sorted(k for k, v in changes.items() if getattr(participant, k) != v)
+    changed = _apply_changes(participant, changes, PARTICIPANT_FIELDS)
     if not changed:
         return participant
-    for name in changed:
-        setattr(participant, name, changes[name])
-    participant.full_clean()
-    participant.save(update_fields=[*changed, "updated_at"])
     if IDENTITY_FIELDS & set(changed):
         _reindex(participant)
     audit_record(
@@ -130,14 +137,9 @@ def support_person_create(*, participant: Participant, actor: User | None, **fie
 
 @transaction.atomic
 def support_person_update(*, person: SupportPerson, actor: User | None, **changes) -> SupportPerson:
-    _unknown(changes, SUPPORT_PERSON_FIELDS)
-    changed = sorted(k for k, v in changes.items() if getattr(person, k) != v)
+    changed = _apply_changes(person, changes, SUPPORT_PERSON_FIELDS)
     if not changed:
         return person
-    for name in changed:
-        setattr(person, name, changes[name])
-    person.full_clean()
-    person.save(update_fields=[*changed, "updated_at"])
     audit_record(
         action="participants.support_person.updated",
         actor=actor,

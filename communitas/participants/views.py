@@ -1,29 +1,28 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from communitas.accounts.permissions import can_edit_participants, can_view_participants
 from communitas.participants import selectors, services
 from communitas.participants.forms import ParticipantForm, SearchForm, SupportPersonForm
+from communitas.participants.permissions import (
+    can_edit_participants,
+    require_participant_editor,
+    require_participant_viewer,
+)
 
 PAGE_SIZE = 25
 
 
 def _viewer(request):
-    if not can_view_participants(request.membership):
-        raise PermissionDenied
-    return request.membership
+    return require_participant_viewer(request.membership)
 
 
 def _editor(request):
-    if not can_edit_participants(request.membership):
-        raise PermissionDenied
-    return request.membership
+    return require_participant_editor(request.membership)
 
 
 @login_required

@@ -1,0 +1,33 @@
+"""Who may see and change participant records, as named predicates over a membership.
+
+The care team sees identified participant records; researchers see de-identified data only
+(DESIGN.md) and peer supporters only what their pods share (a later issue)."""
+
+from django.core.exceptions import PermissionDenied
+
+from communitas.accounts.models import Membership
+
+Role = Membership.Role
+
+PARTICIPANT_VIEWERS = frozenset({Role.ADMIN, Role.COORDINATOR, Role.FACILITATOR, Role.CEREMONIAL_GUIDE})
+PARTICIPANT_EDITORS = frozenset({Role.ADMIN, Role.COORDINATOR})
+
+
+def can_view_participants(membership: Membership | None) -> bool:
+    return membership is not None and membership.is_active and membership.role in PARTICIPANT_VIEWERS
+
+
+def can_edit_participants(membership: Membership | None) -> bool:
+    return membership is not None and membership.is_active and membership.role in PARTICIPANT_EDITORS
+
+
+def require_participant_viewer(membership: Membership | None) -> Membership:
+    if not can_view_participants(membership):
+        raise PermissionDenied
+    return membership
+
+
+def require_participant_editor(membership: Membership | None) -> Membership:
+    if not can_edit_participants(membership):
+        raise PermissionDenied
+    return membership
