@@ -116,7 +116,9 @@ def api_tokens(request):
 @require_POST
 @login_required
 def api_token_revoke(request, token_id: int):
-    token = selectors.api_token_get_for_user(request.user, getattr(request.organization, "pk", None), token_id)
+    if request.organization is None:
+        raise PermissionDenied
+    token = selectors.api_token_get_for_user(request.user, request.organization.pk, token_id)
     services.api_token_revoke(token=token, actor=request.user)
     messages.success(request, _("Token revoked."))
     return redirect("accounts:api_tokens")

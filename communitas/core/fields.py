@@ -15,6 +15,8 @@ from communitas.core.crypto import PREFIX, keyring
 class EncryptedMixin:
     """Encrypts on the way to the database and decrypts on the way back."""
 
+    name: str
+
     empty_values_to_store = ("", None)
 
     def _context(self) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from django.db import transaction
 
@@ -19,7 +20,7 @@ PASSWORD = "communitas-demo"
 TOKEN_NAME = "Demo token"
 Role = Membership.Role
 
-ORGANIZATIONS = [
+ORGANIZATIONS: list[dict[str, Any]] = [
     {
         "slug": "cascadia",
         "name": "Cascadia Community Psilocybin Service Center",

@@ -22,12 +22,12 @@ def can_edit_participants(membership: Membership | None) -> bool:
 
 
 def require_participant_viewer(membership: Membership | None) -> Membership:
-    if not can_view_participants(membership):
+    if membership is None or not can_view_participants(membership):
         raise PermissionDenied
     return membership
 
 
 def require_participant_editor(membership: Membership | None) -> Membership:
-    if not can_edit_participants(membership):
+    if membership is None or not can_edit_participants(membership):
         raise PermissionDenied
     return membership
