@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "communitas.compliance",
     "communitas.interop",
     "communitas.demo",
+    "django_tasks",
 ]
 
 MIDDLEWARE = [
@@ -208,3 +209,18 @@ LOGGING = {
 }
 NINJA_PAGINATION_MAX_LIMIT = 200
 NINJA_PAGINATION_PER_PAGE = 50
+
+# Background tasks (django-tasks): run immediately unless a worker backend is configured
+# (production: django-tasks-db, see docs/deploy.md when it lands).
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("COMMUNITAS_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
+    }
+}
+
+# Outgoing messages. The console backend prints mail in development.
+EMAIL_BACKEND = os.environ.get("COMMUNITAS_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("COMMUNITAS_FROM_EMAIL", "Communitas <no-reply@localhost>")
+COMMUNITAS_SMS_BACKEND = os.environ.get("COMMUNITAS_SMS_BACKEND", "communitas.outcomes.notify.ConsoleSmsBackend")
+# Absolute address used in emailed and texted links.
+COMMUNITAS_BASE_URL = os.environ.get("COMMUNITAS_BASE_URL", "http://127.0.0.1:8000")

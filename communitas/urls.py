@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from communitas.api import api
 from communitas.navigation import home
+from communitas.outcomes.public_views import robots
 
 
 def healthz(request):
@@ -14,6 +15,10 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("communitas.accounts.urls")),
     path("participants/", include("communitas.participants.urls")),
+    path("a/", include("communitas.outcomes.public_urls")),
+    path("outcomes/", include("communitas.outcomes.urls")),
+    path("safety/", include("communitas.safety.urls")),
+    path("robots.txt", robots),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
 ]

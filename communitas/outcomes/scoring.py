@@ -137,10 +137,10 @@ def _clean(value: float) -> float:
 def _total(instrument: Instrument, keyed: dict[str, float | None]) -> float | None:
     scoring = instrument.scoring
     if scoring.method == "domain_max_sum":
-        domain_scores = [max((keyed[i] for i in d if keyed.get(i) is not None), default=None) for d in scoring.domains]
-        if any(s is None for s in domain_scores):
+        domain_scores = [[v for i in d if (v := keyed.get(i)) is not None] for d in scoring.domains]
+        if any(not present for present in domain_scores):
             return None
-        base = float(sum(s for s in domain_scores if s is not None))
+        base = float(sum(max(present) for present in domain_scores))
     else:
         base_or_none = _combine(list(keyed.values()), scoring.method, prorate=True)
         if base_or_none is None:
@@ -227,3 +227,20 @@ EXTRA_RULES = {
 def subscale_percents(instrument: Instrument, result: ScoreResult) -> dict[str, float | None]:
     """Each subscale as a fraction of its possible range (MEQ30/CEQ "percent of maximum")."""
     return _subscale_percents(instrument, result.subscales, [s.code for s in instrument.subscales])
+
+
+def total_range(instrument: Instrument) -> tuple[float, float]:
+    """The lowest and highest total the instrument can produce."""
+    items = instrument.scored_items
+    lows = [instrument.response_set_for(i).low for i in items]
+    highs = [instrument.response_set_for(i).high for i in items]
+    scoring = instrument.scoring
+    if scoring.method == "mean":
+        low, high = min(lows), max(highs)
+    elif scoring.method == "domain_max_sum":
+        by_id = {i.id: instrument.response_set_for(i) for i in items}
+        low = sum(min(by_id[i].low for i in d) for d in scoring.domains)
+        high = sum(max(by_id[i].high for i in d) for d in scoring.domains)
+    else:
+        low, high = sum(lows), sum(highs)
+    return _clean(low * scoring.multiplier), _clean(high * scoring.multiplier)

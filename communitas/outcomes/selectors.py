@@ -1,0 +1,162 @@
+"""Reads for outcomes. Staff lookups are scoped to the membership's organization (404 otherwise)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from communitas.accounts.models import Membership
+from communitas.outcomes import schedules
+from communitas.outcomes.definitions import Instrument
+from communitas.outcomes.models import Assessment, Response
+from communitas.participants.models import Participant
+from communitas.programs.models import Program
+from communitas.safety.crisis import DEFAULT_CRISIS_RESOURCES, localized
+from communitas.safety.models import SafetySettings
+
+
+def form_items(instrument: Instrument, language: str, answers: dict) -> list[dict]:
+    """What the participant's form shows, item by item, in ``language``."""
+    rows = []
+    for number, item in enumerate(instrument.items, start=1):
+        rs = instrument.response_set_for(item)
+        current = answers.get(item.id)
+        rows.append(
+            {
+                "id": item.id,
+                "number": number,
+                "text": instrument.text_for(item, language),
+                "required": item.required,
+                "type": rs.type,
+                "min": rs.min,
+                "max": rs.max,
+                "value": current,
+                "options": [
+                    {
+                        "value": _fmt(o.value),
+                        "label": o.label.get(language) or o.label.get("en", ""),
+                        "checked": current is not None and float(current) == o.value,
+                    }
+                    for o in rs.options
+                ],
+            }
+        )
+    return rows
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def response_for(assessment: Assessment) -> Response | None:
+    return Response.objects.filter(assessment=assessment).select_related("score").first()
+
+
+def crisis_resources_for(organization_id: int, language: str) -> list[dict]:
+    row = SafetySettings.objects.filter(organization_id=organization_id).first()
+    return localized((row.crisis_resources if row and row.crisis_resources else DEFAULT_CRISIS_RESOURCES), language)
+
+
+def crisis_resources_if_flagged(response: Response, language: str) -> list[dict]:
+    from communitas.outcomes.registry import instrument_for
+
+    instrument = instrument_for(response.organization_id, response.instrument_code)
+    safety_codes = {f.code for f in instrument.flags if f.kind == "safety"}
+    if not safety_codes & set(response.score.flags):
+        return []
+    return crisis_resources_for(response.organization_id, language)
+
+
+def participant_assessments(participant: Participant) -> QuerySet[Assessment]:
+    return (
+        Assessment.objects.filter(
+            participant=participant, organization_id=participant.organization_id, cancelled_at__isnull=True
+        )
+        .select_related("response__score", "enrollment__program")
+        .order_by("due_on", "instrument_code")
+    )
+
+
+def with_status(assessments, today: datetime.date | None = None) -> list[tuple[Assessment, str]]:
+    today = today or timezone.localdate()
+    return [
+        (a, schedules.status(today, a.opens_on, a.closes_on, completed=hasattr(a, "response"))) for a in assessments
+    ]
+
+
+def responses_by_instrument(participant: Participant) -> dict[str, list[Response]]:
+    timeline: dict[str, list[Response]] = {}
+    rows = (
+        Response.objects.filter(participant=participant, organization_id=participant.organization_id)
+        .select_related("score", "assessment")
+        .order_by("submitted_at")
+    )
+    for response in rows:
+        timeline.setdefault(response.instrument_code, []).append(response)
+    return timeline
+
+
+def program_get_for_user(membership: Membership | None, program_id) -> Program:
+    program = None
+    if membership is not None:
+        program = Program.objects.filter(organization_id=membership.organization_id, pk=program_id).first()
+    if program is None:
+        raise Http404("no such program")
+    return program
+
+
+def programs_with_counts(membership: Membership, today: datetime.date | None = None) -> QuerySet[Program]:
+    today = today or timezone.localdate()
+    pending = Q(enrollments__assessments__response__isnull=True, enrollments__assessments__cancelled_at__isnull=True)
+    return (
+        Program.objects.filter(organization_id=membership.organization_id)
+        .annotate(
+            enrolled=Count("enrollments", distinct=True),
+            open_now=Count(
+                "enrollments__assessments",
+                distinct=True,
+                filter=pending
+                & Q(enrollments__assessments__opens_on__lte=today, enrollments__assessments__closes_on__gte=today),
+            ),
+            overdue=Count(
+                "enrollments__assessments",
+                distinct=True,
+                filter=pending & Q(enrollments__assessments__closes_on__lt=today),
+            ),
+        )
+        .order_by("name")
+    )
+
+
+def program_pending_assessments(program: Program, today: datetime.date | None = None) -> QuerySet[Assessment]:
+    """Open and overdue assessments of a program, oldest due first."""
+    today = today or timezone.localdate()
+    return (
+        Assessment.objects.filter(
+            enrollment__program=program,
+            organization_id=program.organization_id,
+            cancelled_at__isnull=True,
+            response__isnull=True,
+            opens_on__lte=today,
+        )
+        .select_related("participant")
+        .order_by("closes_on", "instrument_code")
+    )
+
+
+def assessment_get_for_user(membership: Membership | None, assessment_id) -> Assessment:
+    assessment = None
+    if membership is not None:
+        assessment = (
+            Assessment.objects.filter(
+                organization_id=membership.organization_id, pk=assessment_id, participant__archived_at__isnull=True
+            )
+            .select_related("participant")
+            .first()
+        )
+    if assessment is None:
+        raise Http404("no such assessment")
+    return assessment
