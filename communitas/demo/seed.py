@@ -9,10 +9,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.test.utils import override_settings
 
 from communitas.accounts import services as accounts
 from communitas.accounts.models import ApiToken, Membership, Organization, User
 from communitas.demo import people
+from communitas.demo.outcomes_seed import seed_outcomes
 from communitas.participants import services as participants
 from communitas.participants.models import SupportPerson
 
@@ -123,6 +125,7 @@ def _seed_organization(spec: dict, rng: random.Random) -> Organization:
             organization=org, actor=None, **_participant_fields(rng, spec["slug"], n)
         )
         _support_people(rng, person, spec["slug"])
+    seed_outcomes(org, rng)
     return org
 
 
@@ -138,7 +141,8 @@ def seed_demo(seed: int = 2026) -> list[SeededOrganization]:
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not security
     result = []
     for spec in ORGANIZATIONS:
-        org = _seed_organization(spec, rng)
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            org = _seed_organization(spec, rng)  # demo safety alerts email nobody
         seeded = SeededOrganization(slug=org.slug, name=org.name)
         for email, _name, role in spec["staff"]:
             user = User.objects.get(email=email)

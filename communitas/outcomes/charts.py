@@ -57,6 +57,20 @@ def score_chart(
         points=marks,
         polyline=" ".join(f"{m['x']},{m['y']}" for m in marks),
         y_ticks=[{"y": y(t), "label": f"{t:g}"} for t in ticks],
-        x_ticks=[{"x": m["x"], "label": d.strftime("%Y-%m-%d")} for m, (d, _v) in zip(marks, points, strict=True)][:8],
+        x_ticks=_spaced(
+            [{"x": m["x"], "label": d.strftime("%Y-%m-%d")} for m, (d, _v) in zip(marks, points, strict=True)]
+        ),
         plot={"x": LEFT, "y": TOP, "w": plot_w, "h": plot_h},
     )
+
+
+def _spaced(ticks: list[dict], gap: float = 72) -> list[dict]:
+    """Keep date labels that do not overlap (the last one wins over its neighbour)."""
+    kept: list[dict] = []
+    for tick in ticks:
+        if kept and tick["x"] - kept[-1]["x"] < gap:
+            if tick is ticks[-1] and len(kept) > 1:
+                kept[-1] = tick
+            continue
+        kept.append(tick)
+    return kept

@@ -161,9 +161,11 @@ def response_submit(
     source: str,
     submission_id: str | None = None,
     entered_by: User | None = None,
+    submitted_at: datetime.datetime | None = None,
 ) -> tuple[Response, bool]:
     """Store, score and audit one response; returns (response, created). A second submit of the
-    same assessment (double click, reload, another tab) returns the first response unchanged."""
+    same assessment (double click, reload, another tab) returns the first response unchanged.
+    ``submitted_at`` is for imports of answers given earlier; it defaults to now."""
     locked = Assessment.objects.select_for_update().select_related("participant").get(pk=assessment.pk)
     existing = Response.objects.filter(assessment=locked).select_related("score").first()
     if existing is not None:
@@ -183,7 +185,7 @@ def response_submit(
         answers={k: v for k, v in cleaned.items() if v is not None},
         source=source,
         submission_id=submission_id or uuid.uuid4().hex,
-        submitted_at=timezone.now(),
+        submitted_at=submitted_at or timezone.now(),
         entered_by=entered_by,
     )
     result = score(instrument, response.answers)
@@ -245,3 +247,119 @@ def participant_open_links(*, assessment: Assessment) -> list[tuple[Assessment, 
         ) or assessment_link_create(assessment=other, actor=None)
         out.append((other, token_for(link)))
     return out
+
+
+REMINDER_INTERVAL = datetime.timedelta(days=3)
+
+
+@transaction.atomic
+def assessment_remind(*, assessment: Assessment) -> str:
+    """Send the participant a link to an open assessment, at most once every three days.
+    Returns the channel used, or why nothing was sent."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    from communitas.outcomes.links import token_for
+    from communitas.outcomes.notify import send_reminder
+
+    locked = Assessment.objects.select_for_update().select_related("participant").get(pk=assessment.pk)
+    today, now = timezone.localdate(), timezone.now()
+    if hasattr(locked, "response") or locked.cancelled_at is not None:
+        return "skipped: answered or cancelled"
+    if not locked.opens_on <= today <= locked.closes_on:
+        return "skipped: window not open"
+    if locked.last_reminded_at and now - locked.last_reminded_at < REMINDER_INTERVAL:
+        return "skipped: reminded recently"
+    participant = locked.participant
+    if participant.archived_at is not None:
+        return "skipped: participant archived"
+    days_left = (locked.closes_on - today).days + 1
+    link = assessment_link_create(assessment=locked, actor=None, days=max(days_left, 1))
+    url = settings.COMMUNITAS_BASE_URL.rstrip("/") + reverse("outcomes_public:form", args=[token_for(link)])
+    language = participant.preferred_language if participant.preferred_language in ("en", "es") else "en"
+    channel = send_reminder(email=participant.email, phone=participant.phone, url=url, language=language)
+    locked.last_reminded_at = now
+    locked.save(update_fields=["last_reminded_at", "updated_at"])
+    audit_record(
+        action="outcomes.reminder.sent", organization_id=locked.organization_id, obj=locked, data={"channel": channel}
+    )
+    return channel
+
+
+def assessments_needing_reminders(today: datetime.date | None = None):
+    today = today or timezone.localdate()
+    cutoff = timezone.now() - REMINDER_INTERVAL
+    return (
+        Assessment.objects.filter(
+            opens_on__lte=today,
+            closes_on__gte=today,
+            cancelled_at__isnull=True,
+            response__isnull=True,
+            participant__archived_at__isnull=True,
+        )
+        .exclude(last_reminded_at__gt=cutoff)
+        .values_list("pk", flat=True)
+    )
+
+
+def _scoring_shape(instrument: Instrument) -> dict:
+    """Everything that decides a score; a translation must leave it untouched."""
+    return {
+        "items": [(i.id, i.response_set, i.reverse, i.scored, i.required) for i in instrument.items],
+        "response_sets": {
+            k: (rs.type, [o.value for o in rs.options], rs.min, rs.max) for k, rs in instrument.response_sets.items()
+        },
+        "scoring": instrument.scoring.model_dump(),
+        "subscales": [s.model_dump() for s in instrument.subscales],
+        "bands": [(b.min, b.max, b.code) for b in instrument.bands],
+        "flags": [f.model_dump() for f in instrument.flags],
+        "extras": [e.model_dump() for e in instrument.extras],
+    }
+
+
+@transaction.atomic
+def custom_instrument_add(*, organization, definition: dict, actor: User):
+    """Add an organization's own instrument, or its translation of a shipped one.
+
+    Every language other than English needs a provenance record (who translated, validated or
+    not). A translation of a shipped instrument may add wording only: if anything that decides
+    a score differs (items, options, scoring, bands, flags), it is refused.
+    """
+    from communitas.outcomes.definitions import InstrumentError, builtin_instruments, parse_instrument
+    from communitas.outcomes.models import CustomInstrument
+
+    instrument = parse_instrument(definition)
+    undocumented = sorted(lang for lang in instrument.languages if lang != "en" and lang not in instrument.translations)
+    if undocumented:
+        raise InstrumentError(
+            f"languages without provenance (translated_by, validated, source): {', '.join(undocumented)}"
+        )
+    shipped = builtin_instruments().get(instrument.code)
+    if shipped is not None and _scoring_shape(shipped) != _scoring_shape(instrument):
+        raise InstrumentError(
+            f"{instrument.code} is a shipped instrument: a translation may not change how it is scored"
+        )
+    if CustomInstrument.objects.filter(
+        organization=organization, code=instrument.code, version=instrument.version
+    ).exists():
+        raise InstrumentError(f"{instrument.code} version {instrument.version} already exists; give it a new version")
+    row = CustomInstrument.objects.create(
+        organization=organization,
+        code=instrument.code,
+        version=instrument.version,
+        definition=instrument.model_dump(mode="json"),
+        created_by=actor,
+    )
+    audit_record(
+        action="outcomes.custom_instrument.added",
+        actor=actor,
+        organization_id=organization.pk,
+        obj=row,
+        data={
+            "code": instrument.code,
+            "version": instrument.version,
+            "languages": instrument.languages,
+            "translation_of_shipped": shipped is not None,
+        },
+    )
+    return row

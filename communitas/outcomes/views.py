@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -76,7 +77,11 @@ def _timeline(participant) -> list[dict]:
         bands = [(b.min, b.max, b.code, b.label.get("en", b.code)) for b in instrument.bands]
         first = next((r for r in responses if r.score.total is not None), None)
         baseline = first.score.total if first else None
-        rows = [(r, None if r is first else _change(instrument, baseline, r.score.total)) for r in responses]
+        labels = {b.code: b.label.get(get_language(), b.label.get("en", b.code)) for b in instrument.bands}
+        rows = [
+            (r, None if r is first else _change(instrument, baseline, r.score.total), labels.get(r.score.band, ""))
+            for r in responses
+        ]
         chart = score_chart(points, low=low, high=high, bands=bands) if points else None
         sections.append({"instrument": instrument, "chart": chart, "rows": rows})
     return sections
