@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from communitas.accounts.api_auth import BearerTokenAuth, VerifiedSessionAuth
 from communitas.core.api import install_error_handlers
+from communitas.interop.api import router as fhir_router
 from communitas.participants.api import router as participants_router
 
 api = NinjaAPI(
@@ -17,3 +18,4 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("", participants_router)
+api.add_router("/fhir", fhir_router)

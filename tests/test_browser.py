@@ -120,3 +120,49 @@ def test_it_runs_without_csp_violations(page, live_server, alice, participant):
     page.select_option("#lang", "es")
     page.wait_for_selector("text=Personas de apoyo")
     assert violations == []
+
+
+def test_a_participant_answers_phq9_in_spanish_on_a_phone(browser, live_server, org, participant, alice):
+    from communitas.outcomes.models import Response
+    from communitas.safety.models import SafetyAlert
+    from tests.outcomes_helpers import baseline_link
+
+    _assessment, _link, token = baseline_link(org, participant)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    tab = context.new_page()
+    tab.set_default_timeout(10_000)
+    try:
+        tab.goto(f"{live_server.url}/a/{token}/")
+        tab.wait_for_selector("text=Poco interés o placer en hacer cosas")
+        for item in range(1, 5):  # the first four, then the phone "drops" the page
+            tab.locator(f"#q-{item} label.option", has_text="Varios días").click()
+            tab.wait_for_selector("#autosave:has-text('Guardado')")
+        tab.reload()
+        for item in range(1, 5):
+            assert tab.locator(f"#q-{item} input[value='1']").is_checked(), f"item {item} lost on reload"
+        for item in range(5, 9):
+            tab.locator(f"#q-{item} label.option", has_text="Ningún día").click()
+        tab.locator("#q-9 label.option", has_text="Más de la mitad de los días").click()
+        tab.wait_for_selector("#autosave:has-text('Guardado')")
+        replay = tab.evaluate(
+            "() => { const f = document.querySelector('form.questionnaire'); "
+            "return {action: f.getAttribute('action'), body: new URLSearchParams(new FormData(f)).toString()}; }"
+        )
+        tab.locator("button[value=submit]").dblclick()
+        tab.wait_for_selector("text=No tiene que pasar por esto a solas")
+        assert tab.locator(".crisis .contact", has_text="988").count() == 1
+        status = tab.evaluate(
+            "([url, body]) => fetch(url, {method: 'POST', body: body + '&action=submit', headers: "
+            "{'Content-Type': 'application/x-www-form-urlencoded'}}).then(r => r.status)",
+            [replay["action"], replay["body"]],
+        )
+        assert status == 200  # a late second submit lands on the thank-you page, storing nothing new
+        width = tab.evaluate("document.documentElement.scrollWidth")
+        assert width <= 400, f"page scrolls sideways on a phone ({width}px)"
+    finally:
+        context.close()
+    response = Response.objects.get(assessment__participant=participant)
+    assert Response.objects.count() == 1
+    assert (response.score.total, response.score.flags) == (6, ["phq9_item9_positive"])
+    assert response.language == "es"
+    assert SafetyAlert.objects.filter(participant=participant, acknowledged_at__isnull=True).count() == 1

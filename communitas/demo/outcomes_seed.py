@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from typing import Any
 
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ from communitas.safety.models import SafetyAlert
 from communitas.safety.services import safety_alert_acknowledge
 
 POST_SESSION_ONLY = [{"code": "post_session", "offset_days": 1, "opens_before": 0, "closes_after": 3}]
-PROGRAMS = {
+PROGRAMS: dict[str, dict[str, Any]] = {
     "cascadia": {
         "name": "Community psilocybin circles 2026",
         "substance": "psilocybin",
