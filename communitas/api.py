@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 from communitas.accounts.api_auth import BearerTokenAuth, VerifiedSessionAuth
 from communitas.core.api import install_error_handlers
 from communitas.interop.api import router as fhir_router
+from communitas.outcomes.api import router as outcomes_router
 from communitas.participants.api import router as participants_router
 
 api = NinjaAPI(
@@ -18,4 +19,5 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("", participants_router)
+api.add_router("", outcomes_router)
 api.add_router("/fhir", fhir_router)

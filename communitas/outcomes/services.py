@@ -175,6 +175,8 @@ def response_submit(
     missing = [i.id for i in instrument.items if i.required and cleaned.get(i.id) is None]
     if missing:
         raise IncompleteResponse(missing)
+    if submission_id and Response.objects.filter(submission_id=submission_id).exists():
+        raise ScoringError("that submission id was already used for another questionnaire")
     response = Response.objects.create(
         organization_id=locked.organization_id,
         assessment=locked,
