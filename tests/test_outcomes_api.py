@@ -104,3 +104,39 @@ def test_it_refuses_a_submission_id_used_for_another_questionnaire(client, alice
     r = _post(client, f"/api/v1/assessments/{other.pk}/response", body, alice_api)
     assert r.status_code == 422 and "already used" in r.json()["detail"]
     assert Response.objects.count() == 1
+
+
+def test_it_sets_a_programs_schedule_and_refuses_bad_ones(client, alice_api, bob_api, charlie_api, baseline):
+    program = baseline.enrollment.program
+    path = f"/api/v1/programs/{program.pk}/schedules/gad7"
+    body = {
+        "timepoints": [
+            {"code": "baseline", "offset_days": -3, "opens_before": 7},
+            {"code": "day_30", "offset_days": 30},
+        ]
+    }
+    r = client.put(path, data=json.dumps(body), content_type="application/json", **alice_api)
+    assert r.status_code == 200 and [t["code"] for t in r.json()["timepoints"]] == ["baseline", "day_30"]
+    listed = client.get(f"/api/v1/programs/{program.pk}/schedules", **alice_api).json()
+    assert [s["instrument_code"] for s in listed] == ["gad7", "phq9"]
+    bad = [
+        {"timepoints": []},
+        {"timepoints": [{"code": "a b", "offset_days": 1}]},
+        {"timepoints": [{"code": "x", "offset_days": 1}, {"code": "x", "offset_days": 2}]},
+        {"timepoints": [{"code": "x", "offset_days": 99999}]},
+        {"timepoints": [{"code": "x", "offset_days": 1, "opens_before": -1}]},
+        {"weeks": 3},
+    ]
+    for payload in bad:
+        r = client.put(path, data=json.dumps(payload), content_type="application/json", **alice_api)
+        assert r.status_code == 422, payload
+    assert (
+        client.put(
+            f"/api/v1/programs/{program.pk}/schedules/nope", data="{}", content_type="application/json", **alice_api
+        ).status_code
+        == 404
+    )
+    assert client.put(path, data="{}", content_type="application/json", **bob_api).status_code == 403
+    assert client.put(path, data="{}", content_type="application/json", **charlie_api).status_code == 404
+    listed = client.get(f"/api/v1/programs/{program.pk}/schedules", **alice_api).json()
+    assert [t["code"] for t in listed[0]["timepoints"]] == ["baseline", "day_30"]

@@ -10,7 +10,16 @@ from communitas.outcomes.definitions import InstrumentError
 from communitas.outcomes.links import token_for
 from communitas.outcomes.permissions import require_assessment_manager, require_outcomes_viewer
 from communitas.outcomes.registry import instrument_for, instruments_for
-from communitas.outcomes.schemas import AssessmentOut, InstrumentSummary, LinkOut, ResponseIn, ScoreOut
+from communitas.outcomes.schedules import ScheduleError
+from communitas.outcomes.schemas import (
+    AssessmentOut,
+    InstrumentSummary,
+    LinkOut,
+    ResponseIn,
+    ScheduleIn,
+    ScheduleOut,
+    ScoreOut,
+)
 from communitas.outcomes.scoring import ScoringError
 from communitas.participants.schemas import Message
 from communitas.participants.selectors import participant_get_for_user
@@ -111,3 +120,25 @@ def enter_response(request, assessment_id: int, payload: ResponseIn):
         "extras": score.extras,
     }
     return Status(201 if created else 200, body)
+
+
+@router.get("/programs/{program_id}/schedules", response={200: list[ScheduleOut], **ERRORS})
+def list_schedules(request, program_id: int):
+    program = selectors.program_get_for_user(require_outcomes_viewer(request.membership), program_id)
+    return list(selectors.program_schedules(program))
+
+
+@router.put("/programs/{program_id}/schedules/{code}", response={200: ScheduleOut, **ERRORS})
+def set_schedule(request, program_id: int, code: str, payload: ScheduleIn):
+    """Give ``code`` at these timepoints (offsets and windows in days from the administration session)."""
+    program = selectors.program_get_for_user(require_outcomes_viewer(request.membership), program_id)
+    require_assessment_manager(request.membership)
+    if not CODE.fullmatch(code):
+        raise HttpError(404, "No such instrument.")
+    timepoints = [tp.model_dump() for tp in payload.timepoints] if payload.timepoints is not None else None
+    try:
+        return services.schedule_set(program=program, instrument_code=code, actor=request.user, timepoints=timepoints)
+    except InstrumentError:
+        raise HttpError(404, "No such instrument.") from None
+    except ScheduleError as exc:
+        raise HttpError(422, str(exc)) from None

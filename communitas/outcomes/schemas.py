@@ -2,7 +2,7 @@ import datetime
 from typing import Annotated
 
 from ninja import Schema
-from pydantic import ConfigDict, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 
 class InstrumentSummary(Schema):
@@ -53,3 +53,23 @@ class ScoreOut(Schema):
     subscales: dict
     flags: list[str]
     extras: dict
+
+
+class TimepointIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_]{1,30}$")]
+    offset_days: Annotated[int, Field(ge=-3650, le=3650)]
+    opens_before: Annotated[int, Field(ge=0, le=3650)] = 0
+    closes_after: Annotated[int, Field(ge=0, le=3650)] = 0
+
+
+class ScheduleIn(Schema):
+    """Timepoints for one instrument in a program; omit ``timepoints`` for the defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+    timepoints: Annotated[list[TimepointIn], Field(min_length=1, max_length=30)] | None = None
+
+
+class ScheduleOut(Schema):
+    instrument_code: str
+    timepoints: list[dict]

@@ -160,3 +160,11 @@ def assessment_get_for_user(membership: Membership | None, assessment_id) -> Ass
     if assessment is None:
         raise Http404("no such assessment")
     return assessment
+
+
+def program_schedules(program: Program):
+    from communitas.outcomes.models import AssessmentSchedule
+
+    return AssessmentSchedule.objects.filter(program=program, organization_id=program.organization_id).order_by(
+        "instrument_code"
+    )

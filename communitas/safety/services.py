@@ -73,3 +73,38 @@ def safety_alert_acknowledge(*, alert: SafetyAlert, actor: User, note: str) -> S
     locked.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledgement_note", "updated_at"])
     audit_record(action="safety.alert.acknowledged", actor=actor, organization_id=locked.organization_id, obj=locked)
     return locked
+
+
+def parse_crisis_lines(text: str) -> list[dict]:
+    """'Name | contact | detail' per line -> resource dicts; blank lines are skipped."""
+    resources = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) != 3 or not parts[0] or not parts[1]:
+            raise ValueError(f"line {n}: write 'name | phone or address | what it offers'")
+        resources.append({"name": parts[0][:120], "contact": parts[1][:120], "detail": parts[2][:400]})
+    if len(resources) > 10:
+        raise ValueError("at most 10 crisis resources")
+    return resources
+
+
+@transaction.atomic
+def safety_settings_update(
+    *, organization_id: int, actor: User, safety_contact: User | None, crisis_resources: list[dict]
+):
+    row, _created = SafetySettings.objects.get_or_create(organization_id=organization_id)
+    row.safety_contact, row.crisis_resources = safety_contact, crisis_resources
+    row.save(update_fields=["safety_contact", "crisis_resources", "updated_at"])
+    audit_record(
+        action="safety.settings.updated",
+        actor=actor,
+        organization_id=organization_id,
+        obj=row,
+        data={
+            "safety_contact": safety_contact.pk if safety_contact else None,
+            "crisis_resources": len(crisis_resources),
+        },
+    )
+    return row
