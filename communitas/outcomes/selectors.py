@@ -13,7 +13,8 @@ from communitas.outcomes import schedules
 from communitas.outcomes.definitions import Instrument
 from communitas.outcomes.models import Assessment, Response
 from communitas.participants.models import Participant
-from communitas.programs.models import Program
+from communitas.programs.models import Enrollment, Program
+from communitas.programs.selectors import enrollments_for_program
 from communitas.safety.crisis import DEFAULT_CRISIS_RESOURCES, localized
 from communitas.safety.models import SafetySettings
 
@@ -109,12 +110,16 @@ def program_get_for_user(membership: Membership | None, program_id) -> Program:
 
 
 def programs_with_counts(membership: Membership, today: datetime.date | None = None) -> QuerySet[Program]:
+    """Programs with enrolled, open and overdue counts; archived participants are left out."""
     today = today or timezone.localdate()
-    pending = Q(enrollments__assessments__response__isnull=True, enrollments__assessments__cancelled_at__isnull=True)
+    current = Q(enrollments__participant__archived_at__isnull=True)
+    pending = current & Q(
+        enrollments__assessments__response__isnull=True, enrollments__assessments__cancelled_at__isnull=True
+    )
     return (
         Program.objects.filter(organization_id=membership.organization_id)
         .annotate(
-            enrolled=Count("enrollments", distinct=True),
+            enrolled=Count("enrollments", distinct=True, filter=current),
             open_now=Count(
                 "enrollments__assessments",
                 distinct=True,
@@ -132,7 +137,7 @@ def programs_with_counts(membership: Membership, today: datetime.date | None = N
 
 
 def program_pending_assessments(program: Program, today: datetime.date | None = None) -> QuerySet[Assessment]:
-    """Open and overdue assessments of a program, oldest due first."""
+    """Open and overdue assessments of a program's current (not archived) participants, oldest due first."""
     today = today or timezone.localdate()
     return (
         Assessment.objects.filter(
@@ -141,10 +146,16 @@ def program_pending_assessments(program: Program, today: datetime.date | None = 
             cancelled_at__isnull=True,
             response__isnull=True,
             opens_on__lte=today,
+            participant__archived_at__isnull=True,
         )
-        .select_related("participant")
+        .select_related("participant", "response")  # with_status() reads .response: no query per row
         .order_by("closes_on", "instrument_code")
     )
+
+
+def current_enrollments(program: Program) -> QuerySet[Enrollment]:
+    """The program's enrolments of participants not archived (archiving removes a participant from lists)."""
+    return enrollments_for_program(program).filter(participant__archived_at__isnull=True)
 
 
 def assessment_get_for_user(membership: Membership | None, assessment_id) -> Assessment:

@@ -18,7 +18,6 @@ from communitas.outcomes.permissions import can_manage_assessments, require_asse
 from communitas.outcomes.registry import instrument_for
 from communitas.outcomes.scoring import total_range
 from communitas.participants.selectors import participant_get_for_user
-from communitas.programs.selectors import enrollments_for_program
 
 
 @login_required
@@ -34,7 +33,7 @@ def program_assessments(request, program_id: int):
     context = {
         "program": program,
         "pending": selectors.with_status(selectors.program_pending_assessments(program)[:500]),
-        "enrollments": enrollments_for_program(program).order_by("administration_date", "id"),
+        "enrollments": selectors.current_enrollments(program).order_by("administration_date", "id"),
         "can_manage": can_manage_assessments(membership),
         "anchor_form": AnchorForm(),
     }
@@ -46,7 +45,7 @@ def program_assessments(request, program_id: int):
 def enrollment_anchor(request, program_id: int, enrollment_id: int):
     membership = require_assessment_manager(request.membership)
     program = selectors.program_get_for_user(membership, program_id)
-    enrollment = enrollments_for_program(program).filter(pk=enrollment_id).first()
+    enrollment = selectors.current_enrollments(program).filter(pk=enrollment_id).first()
     if enrollment is None:
         raise Http404("no such enrollment")
     form = AnchorForm(request.POST)

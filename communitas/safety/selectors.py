@@ -1,4 +1,4 @@
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 
 from communitas.accounts.models import Membership
@@ -9,7 +9,11 @@ def alerts_for_membership(membership: Membership, *, open_only: bool = True) -> 
     qs = SafetyAlert.objects.filter(organization_id=membership.organization_id)
     if open_only:
         qs = qs.filter(acknowledged_at__isnull=True)
-    return qs.select_related("participant", "assigned_to", "acknowledged_by").order_by("acknowledged_at", "-created_at")
+    # Open alerts first on every database (PostgreSQL sorts NULLs last by default), then the most
+    # recently acknowledged, so a capped list never hides an open alert or the latest acknowledgements.
+    return qs.select_related("participant", "assigned_to", "acknowledged_by").order_by(
+        F("acknowledged_at").desc(nulls_first=True), "-created_at"
+    )
 
 
 def alert_get_for_user(membership: Membership | None, alert_id) -> SafetyAlert:
