@@ -36,6 +36,7 @@ def program_assessments(request, program_id: int):
         "enrollments": selectors.current_enrollments(program).order_by("administration_date", "id"),
         "can_manage": can_manage_assessments(membership),
         "anchor_form": AnchorForm(),
+        "schedules": selectors.program_schedules(program),
     }
     return render(request, "outcomes/program.html", context)
 
