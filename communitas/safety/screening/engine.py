@@ -1,0 +1,250 @@
+"""Screen one person for one substance in one jurisdiction. Pure.
+
+Outcome: ``excluded`` if any applicable rule with severity ``exclude`` fires; else
+``needs_review`` if any ``requires_medical_review`` rule fires or a medication name is not
+recognised; else ``eligible`` (``caution`` reasons are still listed). ``escalate`` is true when a
+fired rule asks for a human the same day. The engine only ever adds reasons; nothing here can
+clear one (see ``services.screening_decide`` for the clinician's recorded decision).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from importlib import resources
+
+from communitas.core.crypto import normalize_term
+from communitas.safety.screening.schema import (
+    SEVERITY_ORDER,
+    SUBSTANCES,
+    Answers,
+    Drug,
+    DrugTable,
+    Medication,
+    Rule,
+    RuleSet,
+    Trigger,
+)
+
+UNKNOWN_MEDICATION_RULE = "MED-UNKNOWN"
+DOSE = re.compile(
+    r"\b\d+([.,]\d+)?\s*(mg|mcg|µg|ug|g|ml|iu|%)?\b|\b(tablets?|capsules?|tabs?|caps?|er|xr|sr|cr|hcl|hydrochloride|daily)\b"
+)
+
+
+class ScreeningInputError(ValueError):
+    """Unknown substance, or answers outside the vocabulary (e.g. an unknown condition code)."""
+
+
+@dataclass(frozen=True)
+class Reason:
+    rule: str
+    severity: str
+    explanation: str
+    source: str
+    overridable: bool = True
+    escalate: bool = False
+
+
+@dataclass(frozen=True)
+class ScreeningResult:
+    outcome: str  # eligible | needs_review | excluded
+    reasons: list[Reason]
+    escalate: bool
+    substance: str
+    jurisdiction: str
+    rules_version: str
+    unrecognised_medications: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["reasons"] = [
+            {k: v for k, v in asdict(r).items() if k in ("rule", "severity", "explanation", "source")}
+            | {"overridable": r.overridable}
+            for r in self.reasons
+        ]
+        return data
+
+
+def _load(name: str) -> str:
+    return (resources.files("communitas.safety.screening") / "data" / name).read_text(encoding="utf-8")
+
+
+@cache
+def default_rules() -> RuleSet:
+    return RuleSet.model_validate_json(_load("rules.json"))
+
+
+@cache
+def default_drugs() -> DrugTable:
+    return DrugTable.model_validate_json(_load("drugs.json"))
+
+
+_INDEXES: dict[int, tuple[DrugTable, dict[str, Drug]]] = {}
+
+
+def _drug_index(drugs: DrugTable) -> dict[str, Drug]:
+    """Normalized name -> drug, built once per table (the table is kept alive with its index)."""
+    cached = _INDEXES.get(id(drugs))
+    if cached is None or cached[0] is not drugs:
+        index = {normalize_term(name): drug for drug in drugs.drugs for name in (drug.name, *drug.aliases)}
+        cached = _INDEXES[id(drugs)] = (drugs, index)
+    return cached[1]
+
+
+def identify(name: str, drugs: DrugTable) -> Drug | None:
+    """The drug a free-text medication name refers to (generic, salt or brand; any case or
+    accents; dose words ignored), or None."""
+    index = _drug_index(drugs)
+    text = normalize_term(name)
+    if text in index:
+        return index[text]
+    stripped = " ".join(DOSE.sub(" ", text).split())
+    if stripped in index:
+        return index[stripped]
+    for known in sorted(index, key=len, reverse=True):  # longest name first: "lithium carbonate" before "lithium"
+        if re.search(rf"(^|[\s/,(+-]){re.escape(known)}($|[\s/,)+-])", stripped):
+            return index[known]
+    return None
+
+
+def _medication_classes(answers: Answers, drugs: DrugTable) -> tuple[list[tuple[set[str], int | None, str]], list[str]]:
+    """(classes, days since last taken or None for current, name) per medication, and unrecognised names."""
+    found, unknown = [], []
+    for entry in answers.medications:
+        med = entry if isinstance(entry, Medication) else Medication(name=entry)
+        drug = identify(med.name, drugs)
+        if drug is None:
+            unknown.append(med.name)
+        else:
+            found.append((set(drug.classes), med.last_taken_days_ago, med.name))
+    return found, unknown
+
+
+def _fires(trigger: Trigger, answers: Answers, meds) -> str | None:
+    """A short description of why ``trigger`` fires for ``answers``, or None."""
+    kind = trigger.type
+    if kind == "condition":
+        hit = sorted(set(trigger.codes) & set(answers.conditions))
+        return f"history of {', '.join(hit)}" if hit else None
+    if kind == "family_history":
+        hit = sorted(set(trigger.codes) & set(answers.family_history))
+        return f"family history of {', '.join(hit)}" if hit else None
+    if kind == "drug_class":
+        for classes, days, name in meds:
+            recent = days is None or trigger.within_days is None or days <= trigger.within_days
+            if classes & set(trigger.codes) and recent:
+                when = "taken now" if days is None else f"last taken {days} days ago"
+                return f"{name} ({', '.join(sorted(classes & set(trigger.codes)))}; {when})"
+        return None
+    if kind == "age_below":
+        return (
+            f"age {answers.age} is under {trigger.age}"
+            if trigger.age is not None and answers.age < trigger.age
+            else None
+        )
+    value = answers.value_of(trigger.field or "")
+    if kind == "missing":
+        return f"{trigger.field} not recorded" if value is None else None
+    if kind == "answer":
+        return f"{trigger.field} = {value}" if value is not None and value == trigger.equals else None
+    if value is None:  # measurement not taken: only a "missing" trigger speaks to that
+        return None
+    checks = [
+        (
+            trigger.above is not None and value > trigger.above,
+            f"{trigger.field} {value} > {trigger.above:g}" if trigger.above is not None else "",
+        ),
+        (
+            trigger.below is not None and value < trigger.below,
+            f"{trigger.field} {value} < {trigger.below:g}" if trigger.below is not None else "",
+        ),
+        (
+            trigger.at_least is not None and value >= trigger.at_least,
+            f"{trigger.field} {value} >= {trigger.at_least:g}" if trigger.at_least is not None else "",
+        ),
+    ]
+    return next((text for hit, text in checks if hit), None)
+
+
+def _validate(answers: Answers, rules: RuleSet, substance: str) -> None:
+    if substance not in SUBSTANCES:
+        raise ScreeningInputError(f"unknown substance {substance!r} (known: {', '.join(SUBSTANCES)})")
+    known = {c.code for c in rules.conditions}
+    unknown = sorted((set(answers.conditions) | set(answers.family_history)) - known)
+    if unknown:
+        raise ScreeningInputError(f"unknown condition codes: {', '.join(unknown)} (see docs/screening.md)")
+
+
+def screen(
+    answers: Answers,
+    *,
+    substance: str,
+    jurisdiction: str,
+    rules: RuleSet | None = None,
+    drugs: DrugTable | None = None,
+) -> ScreeningResult:
+    rules, drugs = rules or default_rules(), drugs or default_drugs()
+    _validate(answers, rules, substance)
+    meds, unknown = _medication_classes(answers, drugs)
+    reasons = []
+    for rule in rules.rules:
+        if not rule.enabled or not rule.applies_to(substance, jurisdiction):
+            continue
+        why = next((w for t in rule.triggers if (w := _fires(t, answers, meds))), None)
+        if why:
+            reasons.append(_reason(rule, why))
+    reasons += [
+        Reason(
+            rule=UNKNOWN_MEDICATION_RULE,
+            severity="requires_medical_review",
+            explanation=f"Unrecognised medication {name!r}: a clinician must identify it before dosing.",
+            source="Communitas policy: an unknown medication name is never ignored",
+        )
+        for name in unknown
+    ]
+    reasons.sort(key=lambda r: (SEVERITY_ORDER[r.severity], r.rule))
+    severities = {r.severity for r in reasons}
+    outcome = (
+        "excluded"
+        if "exclude" in severities
+        else "needs_review"
+        if "requires_medical_review" in severities
+        else "eligible"
+    )
+    return ScreeningResult(
+        outcome=outcome,
+        reasons=reasons,
+        escalate=any(r.escalate for r in reasons),
+        substance=substance,
+        jurisdiction=jurisdiction,
+        rules_version=rules.version,
+        unrecognised_medications=unknown,
+    )
+
+
+def _reason(rule: Rule, why: str) -> Reason:
+    return Reason(
+        rule=rule.id,
+        severity=rule.severity,
+        explanation=f"{rule.title}: {why}. {rule.rationale}",
+        source=rule.source,
+        overridable=rule.overridable,
+        escalate=rule.escalate,
+    )
+
+
+def parse_answers(text: str) -> Answers:
+    """Answers from JSON text; raises ScreeningInputError with a one-line message."""
+    from pydantic import ValidationError
+
+    try:
+        return Answers.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "answers"
+        raise ScreeningInputError(f"{where}: {first['msg']}") from None
+    except json.JSONDecodeError as exc:  # pragma: no cover - pydantic wraps JSON errors
+        raise ScreeningInputError(f"not JSON: {exc}") from None
