@@ -71,11 +71,17 @@ class Membership(BaseModel):
         CEREMONIAL_GUIDE = "ceremonial_guide", _("Ceremonial guide")
         RESEARCHER = "researcher", _("Researcher")
         ADMIN = "admin", _("Administrator")
+        HOSPITALITY = "hospitality", _("Retreat or hospitality staff")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
     is_active = models.BooleanField(default=True)
+    is_clinician = models.BooleanField(
+        _("licensed clinician"),
+        default=False,
+        help_text=_("May record screening decisions (a licensed clinician, e.g. physician, nurse practitioner)."),
+    )
 
     class Meta:
         constraints = [

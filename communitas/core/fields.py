@@ -91,3 +91,28 @@ class EncryptedDateField(EncryptedMixin, models.DateField):
         if value in (None, ""):
             return None
         return keyring().encrypt(self.to_plain(value), self._context())
+
+
+class EncryptedJSONField(EncryptedMixin, models.TextField):
+    """A JSON value (dict or list) stored encrypted; it cannot be queried inside the database."""
+
+    def to_plain(self, value) -> str:
+        import json
+
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+    def from_plain(self, value: str):
+        import json
+
+        return json.loads(value)
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if value is None:
+            return None
+        return keyring().encrypt(self.to_plain(value), self._context())
+
+    def to_python(self, value):
+        return value
+
+    def value_to_string(self, obj):
+        return self.to_plain(self.value_from_object(obj))

@@ -100,3 +100,69 @@ class ParticipantSearchToken(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+
+class ConsentScope(models.TextChoices):
+    """What a participant can agree to, each separately and each withdrawable at any time."""
+
+    PARTICIPATION = "participation", _("Taking part in the program")
+    RESEARCH = "research", _("Use of my de-identified data for research")
+    STATE_REPORTING = "state_reporting", _("Including my data in state reports (Oregon SB 303); declining opts out")
+    SUPPORTIVE_TOUCH = "supportive_touch", _("Supportive touch (hands, feet or shoulders; hugs) when I ask for it")
+    RECORDING = "recording", _("Audio or video recording of sessions")
+    CONTACT_SUPPORT_PEOPLE = "contact_support_people", _("Contacting the support people I named")
+    SHARE_REFLECTIONS = "share_reflections", _("Sharing my reflections with my group")
+
+
+class ConsentDocument(OrganizationScopedModel):
+    """One version of a consent text. Published versions never change: a new wording is a new
+    version, and every signature keeps the SHA-256 of exactly what was shown."""
+
+    title = models.CharField(_("title"), max_length=200)
+    version = models.CharField(_("version"), max_length=40)
+    language = models.CharField(_("language"), max_length=16, default="en", validators=[language_tag])
+    body = models.TextField(_("text"), max_length=40000)
+    scopes = models.JSONField(_("scopes asked"), help_text=_("Scope codes the document asks about, each a choice."))
+    required_scopes = models.JSONField(_("scopes required to take part"), default=list, blank=True)
+    body_hash = models.CharField(max_length=64, editable=False)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "title", "version", "language"], name="consent_document_unique_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.version} ({self.language})"
+
+
+class ConsentSignature(OrganizationScopedModel):
+    """An e-signature: typed name, time, and the hash of the document text that was signed."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="consent_signatures")
+    document = models.ForeignKey(ConsentDocument, on_delete=models.PROTECT, related_name="signatures")
+    typed_name = EncryptedCharField(_("typed name"), max_length=150)
+    document_hash = models.CharField(max_length=64)
+    signed_at = models.DateTimeField()
+    via = models.CharField(max_length=10, choices=[("link", "participant link"), ("staff", "with staff")])
+
+    def __str__(self) -> str:
+        return f"{self.participant_id} signed {self.document_id}"
+
+
+class ConsentDecision(OrganizationScopedModel):
+    """A participant's yes or no to one scope, from one signature; a withdrawal ends a yes."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="consent_decisions")
+    signature = models.ForeignKey(ConsentSignature, on_delete=models.PROTECT, related_name="decisions")
+    scope = models.CharField(max_length=40, choices=ConsentScope.choices)
+    granted = models.BooleanField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["participant", "scope", "withdrawn_at"], name="consent_decision_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}={'yes' if self.granted else 'no'}"

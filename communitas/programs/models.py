@@ -22,6 +22,13 @@ class Program(OrganizationScopedModel):
     substance = models.CharField(_("substance"), max_length=20, choices=Substance.choices)
     jurisdiction = models.CharField(_("jurisdiction"), max_length=16, help_text=_("ISO 3166-2 code, e.g. US-OR."))
     description = models.TextField(_("description"), max_length=4000, blank=True)
+    registration_open = models.BooleanField(
+        _("public registration page open"), default=False, help_text=_("Anyone with the program's link can apply.")
+    )
+    registration_key = models.CharField(max_length=32, unique=True, null=True, blank=True, editable=False)
+    consent_documents = models.ManyToManyField(
+        "participants.ConsentDocument", blank=True, related_name="programs", verbose_name=_("consent documents")
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "name"], name="program_unique_name")]
@@ -32,7 +39,9 @@ class Program(OrganizationScopedModel):
 
 class Enrollment(OrganizationScopedModel):
     class Status(models.TextChoices):
+        APPLICANT = "applicant", _("Applicant")
         ENROLLED = "enrolled", _("Enrolled")
+        PAUSED = "paused", _("Paused")
         COMPLETED = "completed", _("Completed")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
@@ -53,3 +62,38 @@ class Enrollment(OrganizationScopedModel):
 
     def __str__(self) -> str:
         return f"{self.participant_id} in {self.program_id}"
+
+
+class Invitation(OrganizationScopedModel):
+    """A link that lets one person register for a program, consent and complete intake on a
+    phone. The URL carries a token signed with the secret key naming this row and its nonce."""
+
+    program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="invitations")
+    nonce = models.CharField(max_length=32, unique=True)
+    expires_at = models.DateTimeField()
+    participant = models.ForeignKey(
+        "participants.Participant", on_delete=models.PROTECT, null=True, blank=True, related_name="invitations"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk} to {self.program_id}"
+
+
+class ParticipantDocument(OrganizationScopedModel):
+    """A document a jurisdiction requires before dosing (e.g. Oregon's transportation plan),
+    marked complete by a staff member. See ``programs/data/required_documents.json``."""
+
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.PROTECT, related_name="documents")
+    kind = models.CharField(max_length=40)
+    completed_at = models.DateTimeField()
+    completed_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "kind"], name="participant_document_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.enrollment_id}"

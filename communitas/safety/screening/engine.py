@@ -29,9 +29,12 @@ from communitas.safety.screening.schema import (
 )
 
 UNKNOWN_MEDICATION_RULE = "MED-UNKNOWN"
+JURISDICTION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")  # ISO 3166-1 alpha-2, or ISO 3166-2 such as US-OR
 DOSE = re.compile(
     r"\b\d+([.,]\d+)?\s*(mg|mcg|µg|ug|g|ml|iu|%)?\b|\b(tablets?|capsules?|tabs?|caps?|er|xr|sr|cr|hcl|hydrochloride|daily)\b"
 )
+# Separators between two medicines written in one entry ("lithium + sertraline", "acetaminophen/codeine").
+SEPARATORS = re.compile(r"[+/,;&]|\b(?:and|plus)\b")
 
 
 class ScreeningInputError(ValueError):
@@ -60,11 +63,7 @@ class ScreeningResult:
 
     def as_dict(self) -> dict:
         data = asdict(self)
-        data["reasons"] = [
-            {k: v for k, v in asdict(r).items() if k in ("rule", "severity", "explanation", "source")}
-            | {"overridable": r.overridable}
-            for r in self.reasons
-        ]
+        data["reasons"] = [asdict(r) for r in self.reasons]
         return data
 
 
@@ -85,41 +84,75 @@ def default_drugs() -> DrugTable:
 _INDEXES: dict[int, tuple[DrugTable, dict[str, Drug]]] = {}
 
 
+def _canon(text: str) -> str:
+    """Lower case, no accents, punctuation as spaces: "St. John’s Wort" -> "st john s wort"."""
+    return " ".join(re.sub(r"[^\w]+", " ", normalize_term(text)).split())
+
+
+def _without_doses(text: str) -> str:
+    return " ".join(DOSE.sub(" ", text).split())
+
+
 def _drug_index(drugs: DrugTable) -> dict[str, Drug]:
-    """Normalized name -> drug, built once per table (the table is kept alive with its index)."""
+    """Canonical name -> drug, built once per table (the table is kept alive with its index)."""
     cached = _INDEXES.get(id(drugs))
     if cached is None or cached[0] is not drugs:
-        index = {normalize_term(name): drug for drug in drugs.drugs for name in (drug.name, *drug.aliases)}
+        index = {_canon(name): drug for drug in drugs.drugs for name in (drug.name, *drug.aliases)}
         cached = _INDEXES[id(drugs)] = (drugs, index)
     return cached[1]
 
 
-def identify(name: str, drugs: DrugTable) -> Drug | None:
-    """The drug a free-text medication name refers to (generic, salt or brand; any case or
-    accents; dose words ignored), or None."""
+def _search(text: str, index: dict[str, Drug]) -> list[Drug]:
+    """Every known name in ``text`` (whole words), longest first and without overlaps, so
+    "sudafed pe" is phenylephrine and not also pseudoephedrine."""
+    found: list[Drug] = []
+    for known in sorted(index, key=len, reverse=True):
+        pattern = rf"(^| ){re.escape(known)}( |$)"
+        if re.search(pattern, text):
+            found.append(index[known])
+            text = re.sub(pattern, " | ", text)
+    return found
+
+
+def identify_all(name: str, drugs: DrugTable) -> tuple[list[Drug], bool]:
+    """The drugs a free-text medication entry names (generic, salt or brand; any case, accents or
+    punctuation; dose words ignored; several medicines joined by "+", "/", ",", "and" are all
+    found), and whether some part of the entry named nothing known."""
     index = _drug_index(drugs)
-    text = normalize_term(name)
-    if text in index:
-        return index[text]
-    stripped = " ".join(DOSE.sub(" ", text).split())
-    if stripped in index:
-        return index[stripped]
-    for known in sorted(index, key=len, reverse=True):  # longest name first: "lithium carbonate" before "lithium"
-        if re.search(rf"(^|[\s/,(+-]){re.escape(known)}($|[\s/,)+-])", stripped):
-            return index[known]
-    return None
+    text = _canon(name)
+    for candidate in (text, _without_doses(text)):
+        if candidate in index:
+            return [index[candidate]], False
+    found: list[Drug] = []
+    unrecognised_part = False
+    for part in SEPARATORS.split(normalize_term(name)):
+        part = _canon(part or "")
+        if not _without_doses(part):  # empty, or only a dose ("8/2 mg")
+            continue
+        hits = _search(part, index) or _search(_without_doses(part), index)
+        unrecognised_part = unrecognised_part or not hits
+        found += [drug for drug in hits if drug not in found]
+    return found, unrecognised_part or not found
+
+
+def identify(name: str, drugs: DrugTable) -> Drug | None:
+    """The first drug a free-text medication name refers to, or None (see ``identify_all``)."""
+    found, _ = identify_all(name, drugs)
+    return found[0] if found else None
 
 
 def _medication_classes(answers: Answers, drugs: DrugTable) -> tuple[list[tuple[set[str], int | None, str]], list[str]]:
-    """(classes, days since last taken or None for current, name) per medication, and unrecognised names."""
+    """(classes, days since last taken or None for current, name) per medication, and the entries
+    with a name (or part of a name) that is not recognised."""
     found, unknown = [], []
     for entry in answers.medications:
         med = entry if isinstance(entry, Medication) else Medication(name=entry)
-        drug = identify(med.name, drugs)
-        if drug is None:
+        known, unrecognised = identify_all(med.name, drugs)
+        if unrecognised:
             unknown.append(med.name)
-        else:
-            found.append((set(drug.classes), med.last_taken_days_ago, med.name))
+        if known:
+            classes = {c for drug in known for c in drug.classes}
+            found.append((classes, med.last_taken_days_ago, med.name))
     return found, unknown
 
 
@@ -169,9 +202,12 @@ def _fires(trigger: Trigger, answers: Answers, meds) -> str | None:
     return next((text for hit, text in checks if hit), None)
 
 
-def _validate(answers: Answers, rules: RuleSet, substance: str) -> None:
+def _validate(answers: Answers, rules: RuleSet, substance: str, jurisdiction: str) -> None:
     if substance not in SUBSTANCES:
         raise ScreeningInputError(f"unknown substance {substance!r} (known: {', '.join(SUBSTANCES)})")
+    if not isinstance(jurisdiction, str) or not JURISDICTION.fullmatch(jurisdiction):
+        # A lower-case or misspelt code would silently skip every jurisdiction rule (e.g. Oregon's age 21).
+        raise ScreeningInputError(f"jurisdiction {jurisdiction!r} is not an ISO 3166 code such as US-OR")
     known = {c.code for c in rules.conditions}
     unknown = sorted((set(answers.conditions) | set(answers.family_history)) - known)
     if unknown:
@@ -187,7 +223,7 @@ def screen(
     drugs: DrugTable | None = None,
 ) -> ScreeningResult:
     rules, drugs = rules or default_rules(), drugs or default_drugs()
-    _validate(answers, rules, substance)
+    _validate(answers, rules, substance, jurisdiction)
     meds, unknown = _medication_classes(answers, drugs)
     reasons = []
     for rule in rules.rules:

@@ -4,9 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from communitas.safety.screening.engine import ScreeningInputError, parse_answers, screen
-
-JURISDICTION = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
+from communitas.safety.screening.engine import JURISDICTION, ScreeningInputError, parse_answers, screen
 
 
 class Command(BaseCommand):
@@ -22,10 +20,8 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args, substance: str, jurisdiction: str, answers: Path, json: bool = False, **options):
-        import re
-
         try:
-            if not re.fullmatch(JURISDICTION, jurisdiction):
+            if not JURISDICTION.fullmatch(jurisdiction):
                 raise ScreeningInputError(f"jurisdiction {jurisdiction!r} is not an ISO 3166 code such as US-OR")
             text = sys.stdin.read() if str(answers) == "-" else answers.read_text(encoding="utf-8")
             result = screen(parse_answers(text), substance=substance, jurisdiction=jurisdiction)
