@@ -16,6 +16,8 @@ urlpatterns = [
     path("accounts/", include("communitas.accounts.urls")),
     path("participants/", include("communitas.participants.urls")),
     path("a/", include("communitas.outcomes.public_urls")),
+    path("join/", include("communitas.programs.journey_urls")),
+    path("programs/", include("communitas.programs.urls")),
     path("outcomes/", include("communitas.outcomes.urls")),
     path("safety/", include("communitas.safety.urls")),
     path("robots.txt", robots),

@@ -15,8 +15,7 @@ from communitas.outcomes.models import Assessment, Response
 from communitas.participants.models import Participant
 from communitas.programs.models import Enrollment, Program
 from communitas.programs.selectors import enrollments_for_program
-from communitas.safety.crisis import DEFAULT_CRISIS_RESOURCES, localized
-from communitas.safety.models import SafetySettings
+from communitas.safety.selectors_crisis import crisis_resources_for
 
 
 def form_items(instrument: Instrument, language: str, answers: dict) -> list[dict]:
@@ -54,11 +53,6 @@ def _fmt(value: float) -> str:
 
 def response_for(assessment: Assessment) -> Response | None:
     return Response.objects.filter(assessment=assessment).select_related("score").first()
-
-
-def crisis_resources_for(organization_id: int, language: str) -> list[dict]:
-    row = SafetySettings.objects.filter(organization_id=organization_id).first()
-    return localized((row.crisis_resources if row and row.crisis_resources else DEFAULT_CRISIS_RESOURCES), language)
 
 
 def crisis_resources_if_flagged(response: Response, language: str) -> list[dict]:

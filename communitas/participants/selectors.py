@@ -49,3 +49,42 @@ def support_person_get(participant: Participant, person_id) -> SupportPerson:
     if person is None:
         raise Http404("no such support person")
     return person
+
+
+def consent_state(participant: Participant) -> dict[str, bool]:
+    """Each scope's current answer: the newest decision, and a withdrawn yes is a no."""
+    from communitas.participants.models import ConsentDecision
+
+    state: dict[str, bool] = {}
+    for decision in ConsentDecision.objects.filter(participant=participant).order_by("created_at", "id"):
+        state[decision.scope] = decision.granted and decision.withdrawn_at is None
+    return state
+
+
+def participants_consenting_to(organization_id: int, scope: str) -> QuerySet[Participant]:
+    """Participants whose newest decision on ``scope`` is a yes that has not been withdrawn.
+    Every research read goes through this (``research_participants``)."""
+    from django.db.models import OuterRef, Subquery
+
+    from communitas.participants.models import ConsentDecision
+
+    newest = ConsentDecision.objects.filter(participant=OuterRef("pk"), scope=scope).order_by("-created_at", "-id")
+    return (
+        Participant.objects.filter(organization_id=organization_id, archived_at__isnull=True)
+        .annotate(
+            consent_granted=Subquery(newest.values("granted")[:1]),
+            consent_withdrawn=Subquery(newest.values("withdrawn_at")[:1]),
+        )
+        .filter(consent_granted=True, consent_withdrawn__isnull=True)
+    )
+
+
+def research_participants(organization_id: int) -> QuerySet[Participant]:
+    """The only participants research reads (analytics, exports) may include."""
+    return participants_consenting_to(organization_id, "research")
+
+
+def consent_documents_for(organization_id: int, ids) -> QuerySet:
+    from communitas.participants.models import ConsentDocument
+
+    return ConsentDocument.objects.filter(organization_id=organization_id, pk__in=ids, retired_at__isnull=True)

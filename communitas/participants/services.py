@@ -3,6 +3,7 @@ the whole row before saving, and writes an audit entry naming changed fields (ne
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 from django.db import transaction
@@ -158,3 +159,118 @@ def support_person_archive(*, person: SupportPerson, actor: User | None) -> Supp
         action="participants.support_person.archived", actor=actor, organization_id=person.organization_id, obj=person
     )
     return person
+
+
+class ConsentError(ValueError):
+    """A consent action that cannot be taken (e.g. a required scope declined)."""
+
+
+@transaction.atomic
+def consent_document_publish(
+    *,
+    organization: Organization,
+    actor: User | None,
+    title: str,
+    version: str,
+    language: str,
+    body: str,
+    scopes: list[str],
+    required_scopes: list[str],
+):
+    from communitas.participants.models import ConsentDocument, ConsentScope
+
+    valid = set(ConsentScope.values)
+    if not scopes or set(scopes) - valid or set(required_scopes) - set(scopes):
+        raise ConsentError(f"scopes must be a non-empty subset of {sorted(valid)}, required ones among them")
+    document = ConsentDocument(
+        organization=organization,
+        title=title,
+        version=version,
+        language=language,
+        body=body,
+        scopes=list(dict.fromkeys(scopes)),
+        required_scopes=list(dict.fromkeys(required_scopes)),
+        body_hash=hashlib.sha256(body.encode()).hexdigest(),
+    )
+    document.full_clean()
+    document.save()
+    audit_record(
+        action="participants.consent_document.published",
+        actor=actor,
+        organization_id=organization.pk,
+        obj=document,
+        data={"title": title, "version": version, "language": language, "hash": document.body_hash},
+    )
+    return document
+
+
+@transaction.atomic
+def consent_sign(
+    *, participant: Participant, document, typed_name: str, granted: set[str], via: str, actor: User | None = None
+):
+    """Record a signature and a yes or no for every scope the document asks about."""
+    from communitas.participants.models import ConsentDecision, ConsentSignature
+
+    name = typed_name.strip()
+    if len(name) < 2 or len(name) > 150:
+        raise ConsentError("type your full name to sign")
+    if document.organization_id != participant.organization_id or document.retired_at is not None:
+        raise ConsentError("this consent document is not available")
+    declined_required = sorted(set(document.required_scopes) - set(granted))
+    if declined_required:
+        raise ConsentError(f"agreeing to {', '.join(declined_required)} is needed to take part")
+    now = timezone.now()
+    signature = ConsentSignature.objects.create(
+        organization_id=participant.organization_id,
+        participant=participant,
+        document=document,
+        typed_name=name,
+        document_hash=document.body_hash,
+        signed_at=now,
+        via=via,
+    )
+    ConsentDecision.objects.bulk_create(
+        ConsentDecision(
+            organization_id=participant.organization_id,
+            participant=participant,
+            signature=signature,
+            scope=scope,
+            granted=scope in granted,
+        )
+        for scope in document.scopes
+    )
+    audit_record(
+        action="participants.consent.signed",
+        actor=actor,
+        organization_id=participant.organization_id,
+        obj=signature,
+        data={
+            "document": document.pk,
+            "hash": document.body_hash,
+            "via": via,
+            "granted": sorted(set(granted) & set(document.scopes)),
+            "declined": sorted(set(document.scopes) - set(granted)),
+        },
+    )
+    return signature
+
+
+@transaction.atomic
+def consent_withdraw(*, participant: Participant, scope: str, actor: User | None = None) -> int:
+    """End every current yes for ``scope``; effective immediately. Returns how many were ended."""
+    from communitas.participants.models import ConsentDecision, ConsentScope
+
+    if scope not in ConsentScope.values:
+        raise ConsentError(f"unknown consent scope {scope!r}")
+    ended = ConsentDecision.objects.filter(
+        participant=participant, scope=scope, granted=True, withdrawn_at__isnull=True
+    ).update(withdrawn_at=timezone.now())
+    if ended:
+        audit_record(
+            action="participants.consent.withdrawn",
+            actor=actor,
+            organization_id=participant.organization_id,
+            obj=participant,
+            data={"scope": scope},
+        )
+    return ended

@@ -20,3 +20,45 @@ def enrollments_for_program(program: Program) -> QuerySet[Enrollment]:
     return Enrollment.objects.filter(program=program, organization_id=program.organization_id).select_related(
         "participant"
     )
+
+
+def enrollment_get_for_program(program: Program, enrollment_id) -> Enrollment:
+    enrollment = (
+        enrollments_for_program(program)
+        .filter(pk=enrollment_id, participant__archived_at__isnull=True)
+        .select_related("program")
+        .first()
+    )
+    if enrollment is None:
+        raise Http404("no such enrollment")
+    return enrollment
+
+
+def enrollment_readiness(enrollment: Enrollment, *, consent=None, screening_outcome=None):
+    """The readiness gate for one enrolment (see ``readiness.py``)."""
+    from communitas.participants.selectors import consent_state
+    from communitas.programs.readiness import documents_for, readiness
+    from communitas.safety.screening_selectors import screening_status
+
+    program = enrollment.program
+    required_scopes = {s for d in program.consent_documents.all() for s in d.required_scopes}
+    outcome = screening_outcome or screening_status(enrollment.participant, program.substance).outcome
+    return readiness(
+        enrollment_status=enrollment.status,
+        screening_outcome=outcome,
+        consent=consent if consent is not None else consent_state(enrollment.participant),
+        required_scopes=required_scopes,
+        required_document_kinds=[d["kind"] for d in documents_for(program.jurisdiction)],
+        completed_document_kinds=set(enrollment.documents.values_list("kind", flat=True)),
+    )
+
+
+def roster(program: Program) -> list[tuple[Enrollment, str]]:
+    """Every current enrolment with its readiness status only."""
+    rows = (
+        enrollments_for_program(program)
+        .filter(participant__archived_at__isnull=True)
+        .prefetch_related("documents")
+        .order_by("id")
+    )
+    return [(e, enrollment_readiness(e).status) for e in rows]

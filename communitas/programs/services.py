@@ -66,3 +66,118 @@ def enrollment_set_administration_date(
         data={"administration_date": administration_date.isoformat() if administration_date else None},
     )
     return enrollment
+
+
+@transaction.atomic
+def invitation_create(*, program: Program, actor: User | None, days: int = 21):
+    import secrets
+
+    from django.utils import timezone
+
+    from communitas.programs.models import Invitation
+
+    invitation = Invitation.objects.create(
+        organization_id=program.organization_id,
+        program=program,
+        nonce=secrets.token_urlsafe(16),
+        expires_at=timezone.now() + datetime.timedelta(days=days),
+        created_by=actor,
+    )
+    audit_record(
+        action="programs.invitation.created",
+        actor=actor,
+        organization_id=program.organization_id,
+        obj=invitation,
+        data={"program": program.pk, "days": days},
+    )
+    return invitation
+
+
+@transaction.atomic
+def program_registration_set(*, program: Program, actor: User, open_: bool) -> Program:
+    import secrets
+
+    program.registration_open = open_
+    if open_ and not program.registration_key:
+        program.registration_key = secrets.token_urlsafe(18)
+    program.save(update_fields=["registration_open", "registration_key", "updated_at"])
+    audit_record(
+        action="programs.program.registration_changed",
+        actor=actor,
+        organization_id=program.organization_id,
+        obj=program,
+        data={"open": open_},
+    )
+    return program
+
+
+@transaction.atomic
+def participant_register(*, invitation, identity: dict) -> Enrollment:
+    """Someone opened an invitation and told us who they are: create the participant and an
+    applicant enrolment (once; a second submit returns the same enrolment)."""
+    from communitas.participants.services import participant_create
+    from communitas.programs.models import Invitation
+
+    locked = Invitation.objects.select_for_update().select_related("program").get(pk=invitation.pk)
+    if locked.participant_id:
+        return Enrollment.objects.get(program=locked.program, participant_id=locked.participant_id)
+    participant = participant_create(organization=locked.program.organization, actor=None, **identity)
+    enrollment = Enrollment(
+        organization_id=locked.organization_id,
+        program=locked.program,
+        participant=participant,
+        status=Enrollment.Status.APPLICANT,
+    )
+    enrollment.save()
+    locked.participant = participant
+    locked.save(update_fields=["participant", "updated_at"])
+    audit_record(
+        action="programs.enrollment.applied",
+        organization_id=locked.organization_id,
+        obj=enrollment,
+        data={"invitation": locked.pk, "participant": participant.pseudonym},
+    )
+    return enrollment
+
+
+@transaction.atomic
+def document_complete(*, enrollment: Enrollment, kind: str, actor: User):
+    from django.utils import timezone
+
+    from communitas.programs.models import ParticipantDocument
+    from communitas.programs.readiness import documents_for
+
+    kinds = {d["kind"] for d in documents_for(enrollment.program.jurisdiction)}
+    if kind not in kinds:
+        raise ValueError(f"{kind!r} is not a document {enrollment.program.jurisdiction} requires")
+    document, created = ParticipantDocument.objects.get_or_create(
+        enrollment=enrollment,
+        kind=kind,
+        defaults={"organization_id": enrollment.organization_id, "completed_at": timezone.now(), "completed_by": actor},
+    )
+    if created:
+        audit_record(
+            action="programs.document.completed",
+            actor=actor,
+            organization_id=enrollment.organization_id,
+            obj=document,
+            data={"kind": kind, "enrollment": enrollment.pk},
+        )
+    return document
+
+
+@transaction.atomic
+def enrollment_set_status(*, enrollment: Enrollment, status: str, actor: User) -> Enrollment:
+    if status not in Enrollment.Status.values:
+        raise ValueError(f"unknown status {status!r}")
+    previous = enrollment.status
+    enrollment.status = status
+    enrollment.save(update_fields=["status", "updated_at"])
+    audit_record(
+        action="programs.enrollment.status_changed",
+        actor=actor,
+        organization_id=enrollment.organization_id,
+        obj=enrollment,
+        data={"from": previous, "to": status},
+    )
+    return enrollment
