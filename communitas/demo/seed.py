@@ -14,6 +14,7 @@ from django.test.utils import override_settings
 from communitas.accounts import services as accounts
 from communitas.accounts.models import ApiToken, Membership, Organization, User
 from communitas.demo import people
+from communitas.demo.journey_seed import seed_journeys
 from communitas.demo.outcomes_seed import seed_outcomes
 from communitas.participants import services as participants
 from communitas.participants.models import SupportPerson
@@ -32,6 +33,7 @@ ORGANIZATIONS: list[dict[str, Any]] = [
         "staff": [
             ("maya.coordinator@cascadia.example", "Maya Lindqvist", Role.COORDINATOR),
             ("andre.facilitator@cascadia.example", "André Okafor", Role.FACILITATOR),
+            ("nora.clinician@cascadia.example", "Dr. Nora Castellanos", Role.FACILITATOR),
             ("lucia.facilitator@cascadia.example", "Lucía Villaseñor", Role.FACILITATOR),
             ("kai.peer@cascadia.example", "Kai Begay", Role.PEER_SUPPORTER),
             ("ruth.research@cascadia.example", "Ruth Adeyemi", Role.RESEARCHER),
@@ -49,6 +51,8 @@ ORGANIZATIONS: list[dict[str, Any]] = [
             ("dana.coordinator@stillwater.example", "Dana Whitcomb", Role.COORDINATOR),
             ("marcus.facilitator@stillwater.example", "Marcus Holloway", Role.FACILITATOR),
             ("winona.guide@stillwater.example", "Winona Sandoval", Role.CEREMONIAL_GUIDE),
+            ("theo.clinician@stillwater.example", "Dr. Theo Brandt", Role.FACILITATOR),
+            ("rae.hospitality@stillwater.example", "Rae Kimura", Role.HOSPITALITY),
             ("ibrahim.research@stillwater.example", "Ibrahim Farah", Role.RESEARCHER),
             ("sam.okafor@communitas.example", "Sam Okafor", Role.COORDINATOR),
         ],
@@ -119,13 +123,16 @@ def _seed_organization(spec: dict, rng: random.Random) -> Organization:
         name=spec["name"], slug=spec["slug"], kind=spec["kind"], jurisdiction=spec["jurisdiction"]
     )
     for email, full_name, role in spec["staff"]:
-        accounts.membership_create(user=_user(email, full_name), organization=org, role=role)
+        membership = accounts.membership_create(user=_user(email, full_name), organization=org, role=role)
+        if ".clinician@" in email:
+            Membership.objects.filter(pk=membership.pk).update(is_clinician=True)
     for n in range(spec["participants"]):
         person = participants.participant_create(
             organization=org, actor=None, **_participant_fields(rng, spec["slug"], n)
         )
         _support_people(rng, person, spec["slug"])
     seed_outcomes(org, rng)
+    seed_journeys(org, rng)
     return org
 
 
