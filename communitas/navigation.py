@@ -6,13 +6,26 @@ from django.shortcuts import redirect, render
 from communitas.accounts.permissions import can_manage_organization
 from communitas.outcomes.permissions import can_view_outcomes
 from communitas.participants.permissions import can_view_participants
-from communitas.safety.permissions import can_handle_alerts
-from communitas.safety.selectors import open_alert_count
+from communitas.programs.permissions import can_view_roster
+from communitas.safety.permissions import can_handle_alerts, can_record_adverse_events
+from communitas.safety.selectors import open_alert_count, overdue_follow_up_count
+
+ADVERSE_EVENT_PAGES = frozenset(
+    {
+        "adverse_events",
+        "adverse_event_record",
+        "adverse_event",
+        "follow_up_add",
+        "follow_up_complete",
+        "follow_ups_overdue",
+    }
+)
 
 
 def navigation(request):
     """Template context: the current organization and which sections this role may open."""
     membership = getattr(request, "membership", None)
+    match = getattr(request, "resolver_match", None)
     return {
         "current_membership": membership,
         "current_organization": getattr(request, "organization", None),
@@ -20,20 +33,28 @@ def navigation(request):
         "nav_participants": can_view_participants(membership),
         "nav_organization": can_manage_organization(membership),
         "nav_outcomes": can_view_outcomes(membership),
+        "nav_programs": can_view_roster(membership),
         "nav_alerts": can_handle_alerts(membership),
-        "open_alerts": _LazyCount(membership) if can_handle_alerts(membership) else 0,
+        "open_alerts": _LazyCount(open_alert_count, membership) if can_handle_alerts(membership) else 0,
+        "nav_adverse_events": can_record_adverse_events(membership),
+        "nav_on_adverse_events": match is not None
+        and match.app_name == "safety"
+        and match.url_name in ADVERSE_EVENT_PAGES,
+        "overdue_follow_ups": (
+            _LazyCount(overdue_follow_up_count, membership) if can_record_adverse_events(membership) else 0
+        ),
     }
 
 
 class _LazyCount:
-    """Counts open alerts only if a template prints the number."""
+    """Counts (open alerts, overdue follow-ups) only if a template prints the number."""
 
-    def __init__(self, membership):
-        self.membership, self._value = membership, None
+    def __init__(self, count, membership):
+        self.count, self.membership, self._value = count, membership, None
 
     def _count(self) -> int:
         if self._value is None:
-            self._value = open_alert_count(self.membership)
+            self._value = self.count(self.membership)
         return self._value
 
     def __str__(self) -> str:
@@ -47,4 +68,6 @@ class _LazyCount:
 def home(request):
     if can_view_participants(request.membership):
         return redirect("participants:list")
+    if can_view_roster(request.membership):
+        return redirect("programs:list")
     return render(request, "accounts/home.html")

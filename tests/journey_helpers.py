@@ -9,10 +9,16 @@ CONSENT_TEXT = "I understand what psilocybin services involve, their known risks
 
 
 def oregon_program(org, *, name="Spring circle"):
-    program = programs.program_create(organization=org, actor=None, name=name, substance="psilocybin",
-                                      jurisdiction="US-OR")
+    program = programs.program_create(
+        organization=org, actor=None, name=name, substance="psilocybin", jurisdiction="US-OR"
+    )
     document = consent_document_publish(
-        organization=org, actor=None, title="Informed consent", version="1", language="en", body=CONSENT_TEXT,
+        organization=org,
+        actor=None,
+        title="Informed consent",
+        version="1",
+        language="en",
+        body=CONSENT_TEXT,
         scopes=["participation", "research", "supportive_touch", "contact_support_people"],
         required_scopes=["participation"],
     )
@@ -27,7 +33,16 @@ def invitation_path(client, program) -> str:
 
 
 CLEAN_INTAKE = {
-    "date_of_birth": "1985-04-12", "pregnant": "no", "breastfeeding": "no", "medications": "", "phq9_item9": "0",
-    "harm_ideation": "no", "conditions_present": "1", "family_history_present": "1", "reasons_present": "1",
-    "reasons": ["depression", "grief"], "veteran": "no", "interpreter": "no",
+    "date_of_birth": "1985-04-12",
+    "pregnant": "no",
+    "breastfeeding": "no",
+    "medications": "",
+    "phq9_item9": "0",
+    "harm_ideation": "no",
+    "conditions_present": "1",
+    "family_history_present": "1",
+    "reasons_present": "1",
+    "reasons": ["depression", "grief"],
+    "veteran": "no",
+    "interpreter": "no",
 }

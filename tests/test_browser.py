@@ -166,3 +166,69 @@ def test_a_participant_answers_phq9_in_spanish_on_a_phone(browser, live_server, 
     assert (response.score.total, response.score.flags) == (6, ["phq9_item9_positive"])
     assert response.language == "es"
     assert SafetyAlert.objects.filter(participant=participant, acknowledged_at__isnull=True).count() == 1
+
+
+def test_a_person_joins_on_a_phone_and_a_clinician_makes_them_ready(browser, live_server, org, alice):
+    from communitas.accounts.models import Membership
+    from communitas.programs.invitations import token_for
+    from communitas.programs.models import Enrollment
+    from communitas.programs.selectors import enrollment_readiness
+    from communitas.programs.services import invitation_create
+    from tests.journey_helpers import oregon_program
+
+    program, _document = oregon_program(org)
+    token = token_for(invitation_create(program=program, actor=alice))
+    Membership.objects.filter(user=alice).update(is_clinician=True)
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    tab = phone.new_page()
+    tab.set_default_timeout(10_000)
+    try:
+        tab.goto(f"{live_server.url}/join/{token}/?lang=es")
+        tab.fill("input[name=display_name]", "Rosa Tupa")
+        tab.fill("input[name=email]", "rosa@example.net")
+        tab.select_option("select[name=preferred_language]", "es")
+        tab.click("button[type=submit]")
+        tab.wait_for_selector("text=Informed consent")
+        tab.check("input[name=scope_participation]")
+        tab.check("input[name=scope_research]")
+        tab.fill("input[name=typed_name]", "Rosa Tupa")
+        tab.click("main button[type=submit]")
+        tab.wait_for_selector("#dob")
+        tab.fill("#dob", "1984-06-02")
+        tab.locator("label.option", has_text="Convulsiones o epilepsia").click()
+        tab.fill("#meds", "Lexapro 10 mg")
+        tab.locator("#q-item9 label.option").first.click()
+        tab.locator("input[name=harm_ideation][value=no]").check()
+        tab.wait_for_selector("#autosave:has-text('Guardado')")
+        assert tab.evaluate("document.documentElement.scrollWidth") <= 400
+        tab.click("button[value=submit]")
+        tab.wait_for_selector("text=Sus respuestas se enviaron")
+    finally:
+        phone.close()
+
+    enrollment = Enrollment.objects.get(program=program)
+    staff = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = staff.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        _sign_in(page, live_server, "alice@cascadia.example")
+        page.wait_for_selector("h1")
+        page.goto(f"{live_server.url}/programs/{program.pk}/enrollments/{enrollment.pk}/")
+        page.wait_for_selector("#screening")
+        screening = page.locator("#screening").inner_text()
+        assert "N1" in screening and "D3" in screening and "FRN23" in screening
+        assert page.locator("#effective-outcome").inner_text() == "needs_review"
+        page.check("input[name=rule_ids][value=N1]")
+        page.fill(
+            "textarea[name=reason]", "Childhood febrile seizures only; no seizures since; neurologist letter on file."
+        )
+        page.click("form.decision button[type=submit]")
+        page.wait_for_selector("#effective-outcome:has-text('eligible')")
+        for kind in ("client_information_form", "transportation_plan", "safety_support_plan", "sb303_opt_out_offered"):
+            page.locator(f"form:has(input[value={kind}]) button").click()
+            page.wait_for_load_state()
+        page.wait_for_selector("h2:has-text('Readiness') .pill:has-text('ready')")
+    finally:
+        staff.close()
+    assert enrollment_readiness(enrollment).status == "ready"

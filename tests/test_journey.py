@@ -11,7 +11,7 @@ from communitas.programs.models import Enrollment
 from communitas.programs.selectors import enrollment_readiness
 from communitas.safety.models import Intake, SafetyAlert, Screening, ScreeningDecision
 from communitas.safety.screening_selectors import screening_status
-from tests.journey_helpers import CLEAN_INTAKE, oregon_program, invitation_path
+from tests.journey_helpers import CLEAN_INTAKE, invitation_path, oregon_program
 
 
 @pytest.fixture
@@ -92,7 +92,11 @@ def test_a_clinician_clears_a_review_and_documents_make_the_person_ready(alice_c
     assert screening_status(participant, "psilocybin").outcome == "needs_review"
     page = alice_client.get(f"/programs/{program.pk}/enrollments/{enrollment.pk}/").content.decode()
     assert "N1" in page and "FRN23" in page
-    decide = {"decision": "clear", "rule_ids": ["N1"], "reason": "Seizure-free for 12 years off medication; neurologist agrees."}
+    decide = {
+        "decision": "clear",
+        "rule_ids": ["N1"],
+        "reason": "Seizure-free for 12 years off medication; neurologist agrees.",
+    }
     url = f"/programs/{program.pk}/enrollments/{enrollment.pk}/decide/"
     assert alice_client.post(url, decide).status_code == 403  # alice is not a clinician
     Membership.objects.filter(user=alice).update(is_clinician=True)
@@ -109,8 +113,9 @@ def test_high_risk_answers_exclude_escalate_and_show_crisis_resources(alice_clie
     path = invitation_path(alice_client, program)
     person = _register(path)
     _consent(person, path)
-    r = person.post(path + "intake/", {**CLEAN_INTAKE, "harm_ideation": "yes", "phq9_item9": "2", "action": "submit"},
-                    follow=True)
+    r = person.post(
+        path + "intake/", {**CLEAN_INTAKE, "harm_ideation": "yes", "phq9_item9": "2", "action": "submit"}, follow=True
+    )
     assert "988" in r.content.decode()
     screening = Screening.objects.get()
     assert screening.outcome == "excluded" and screening.escalate
@@ -125,3 +130,15 @@ def test_a_tampered_invitation_stores_nothing(alice_client, program, mangle):
     r = Client().post(bad, {"display_name": "X Y", "email": "x@example.net", "preferred_language": "en"})
     assert r.status_code == 404
     assert not Participant.objects.exists()
+
+
+def test_it_reads_none_as_no_medication():
+    import datetime
+
+    from communitas.safety.screening.intake_form import to_screening
+
+    answers = to_screening(
+        {"date_of_birth": "1980-01-01", "medications": "None\nninguno\n", "phq9_item9": "0"},
+        today=datetime.date(2026, 11, 26),
+    )
+    assert answers.medications == [] and answers.age == 46

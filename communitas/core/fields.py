@@ -93,8 +93,12 @@ class EncryptedDateField(EncryptedMixin, models.DateField):
         return keyring().encrypt(self.to_plain(value), self._context())
 
 
-class EncryptedJSONField(EncryptedMixin, models.TextField):
-    """A JSON value (dict or list) stored encrypted; it cannot be queried inside the database."""
+class EncryptedJSONField(EncryptedMixin, models.JSONField):
+    """A JSON value (dict or list) stored encrypted in a text column; it cannot be queried
+    inside the database (no lookups, no key transforms)."""
+
+    def get_transform(self, name):
+        raise FieldError(f"encrypted field {self.name} cannot be queried by key")
 
     def to_plain(self, value) -> str:
         import json
@@ -110,9 +114,6 @@ class EncryptedJSONField(EncryptedMixin, models.TextField):
         if value is None:
             return None
         return keyring().encrypt(self.to_plain(value), self._context())
-
-    def to_python(self, value):
-        return value
 
     def value_to_string(self, obj):
         return self.to_plain(self.value_from_object(obj))

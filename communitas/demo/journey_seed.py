@@ -55,7 +55,7 @@ def seed_journeys(org: Organization, rng: random.Random) -> None:
         )
         documents.append(document)
     program.consent_documents.add(documents[0])
-    if org.slug == "cascadia":
+    if org.slug == "cascadia" and actor is not None:
         program_registration_set(program=program, actor=actor, open_=True)
     for enrollment in Enrollment.objects.filter(program=program).select_related("participant").order_by("id"):
         _ready(enrollment, documents[0], program, actor, rng)
@@ -89,7 +89,7 @@ def _ready(enrollment: Enrollment, document, program: Program, actor, rng: rando
 def _applicants(org: Organization, program: Program, document, rng: random.Random) -> None:
     enrolled = set(Enrollment.objects.filter(program=program).values_list("participant_id", flat=True))
     people = list(Participant.objects.filter(organization=org).exclude(pk__in=enrolled).order_by("id")[:6])
-    steps = [
+    steps: list[dict | str | None] = [
         {"conditions": ["seizure_disorder"], "medications": "Lexapro 10 mg"},  # needs a clinician's review
         {"medications": "lithium carbonate 300 mg"},  # excluded (D1)
         {"medications": "sertraline"},  # eligible with a caution
@@ -101,4 +101,4 @@ def _applicants(org: Organization, program: Program, document, rng: random.Rando
         if step == "consent":
             continue
         _sign(person, document, rng)
-        _intake(person, program, step or {}, submit=step is not None)
+        _intake(person, program, step if isinstance(step, dict) else {}, submit=step is not None)

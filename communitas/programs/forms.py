@@ -22,7 +22,7 @@ class ConsentDocumentForm(forms.Form):
     )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if set(data.get("required_scopes", [])) - set(data.get("scopes", [])):
             raise forms.ValidationError(_("Every required scope must also be asked."))
         return data
@@ -39,7 +39,9 @@ class DecisionForm(forms.Form):
 
     def __init__(self, *args, clearable: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["rule_ids"].choices = [(r, r) for r in clearable]
+        field = self.fields["rule_ids"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(r, r) for r in clearable]
 
 
 class MeasurementsForm(forms.Form):
@@ -49,7 +51,7 @@ class MeasurementsForm(forms.Form):
     qtc_ms = forms.IntegerField(label=_("QTc (ms) from ECG"), min_value=250, max_value=750, required=False)
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         sys_, dia = data.get("systolic"), data.get("diastolic")
         if (sys_ is None) != (dia is None):
             raise forms.ValidationError(_("Enter both blood-pressure numbers, or neither."))

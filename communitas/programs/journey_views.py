@@ -35,7 +35,7 @@ class IdentityForm(forms.Form):
     pronouns = forms.CharField(label=_("Pronouns (optional)"), max_length=40, required=False)
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("email") and not data.get("phone"):
             raise forms.ValidationError(_("Give an email address or a phone number so your team can reach you."))
         return data

@@ -22,17 +22,20 @@ class ScreeningDecisionError(ValueError):
     pass
 
 
-def _clean_form(answers: dict) -> dict:
-    cleaned = {}
+def _clean_form(answers: dict) -> dict[str, object]:
+    """Form values as stored: short strings, lists of short strings, numbers or booleans."""
+    cleaned: dict[str, object] = {}
     for key, value in answers.items():
         if not isinstance(key, str) or len(key) > 40:
             raise ValueError("unknown field")
         if isinstance(value, list):
             cleaned[key] = [str(v)[:80] for v in value][:80]
-        elif isinstance(value, str | int | bool) or value is None:
-            cleaned[key] = value if not isinstance(value, str) else value[:MAX_FIELD]
-        else:
+        elif isinstance(value, str):
+            cleaned[key] = value[:MAX_FIELD]
+        elif isinstance(value, int | bool) or value is None:
             cleaned[key] = value
+        else:
+            raise ValueError(f"{key}: unsupported value")
     return cleaned
 
 

@@ -85,7 +85,7 @@ _INDEXES: dict[int, tuple[DrugTable, dict[str, Drug]]] = {}
 
 
 def _canon(text: str) -> str:
-    """Lower case, no accents, punctuation as spaces: "St. John’s Wort" -> "st john s wort"."""
+    """Lower case, no accents, punctuation as spaces: "St. John's Wort" -> "st john s wort"."""
     return " ".join(re.sub(r"[^\w]+", " ", normalize_term(text)).split())
 
 
@@ -131,7 +131,9 @@ def identify_all(name: str, drugs: DrugTable) -> tuple[list[Drug], bool]:
             continue
         hits = _search(part, index) or _search(_without_doses(part), index)
         unrecognised_part = unrecognised_part or not hits
-        found += [drug for drug in hits if drug not in found]
+        for drug in hits:
+            if drug not in found:
+                found.append(drug)
     return found, unrecognised_part or not found
 
 
@@ -279,8 +281,15 @@ def parse_answers(text: str) -> Answers:
     try:
         return Answers.model_validate_json(text)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "answers"
+        # The deepest error is the useful one: for a medication given as an object, the object's
+        # own error rather than "not a string" from the other member of the union.
+        first = max(exc.errors(), key=lambda e: len(e["loc"]))
+        where = ".".join(str(p) for p in first["loc"] if not _union_member(p)) or "answers"
         raise ScreeningInputError(f"{where}: {first['msg']}") from None
     except json.JSONDecodeError as exc:  # pragma: no cover - pydantic wraps JSON errors
         raise ScreeningInputError(f"not JSON: {exc}") from None
+
+
+def _union_member(part) -> bool:
+    """A union member tag in an error location ("constrained-str", "Medication"), not a field."""
+    return isinstance(part, str) and (part[:1].isupper() or part.startswith("constrained-"))

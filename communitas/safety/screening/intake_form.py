@@ -31,8 +31,13 @@ def age_on(birth: datetime.date, today: datetime.date) -> int:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
+NO_MEDICATION = {"none", "no", "n/a", "na", "nothing", "-", "ninguno", "ninguna", "nada", "no tomo"}
+
+
 def _medications(current: str, recent: str) -> list:
-    meds: list = [line.strip() for line in current.splitlines() if line.strip()]
+    meds: list = [
+        line.strip() for line in current.splitlines() if line.strip().lower() not in NO_MEDICATION and line.strip()
+    ]
     for n, line in enumerate((line for line in recent.splitlines() if line.strip()), start=1):
         name, _, days = line.rpartition(",")
         if not name.strip() or not days.strip().isdigit():
@@ -60,7 +65,7 @@ def to_screening(form: dict, *, today: datetime.date):
         "conditions": list(form.get("conditions", [])),
         "family_history": list(form.get("family_history", [])),
         "medications": _medications(str(form.get("medications", "")), str(form.get("stopped_medications", ""))),
-        "phq9_item9": int(item9) if str(item9 or "").isdigit() else None,
+        "phq9_item9": int(str(item9)) if str(item9 or "").isdigit() else None,
     }
     for field in ("blood_pressure", "heart_rate", "qtc_ms"):
         if form.get(field) not in (None, "", []):
@@ -85,6 +90,12 @@ def condition_choices():
         ("uncontrolled_hypertension", _("High blood pressure that is not under control")),
         ("cardiovascular_disease", _("Heart disease")),
         ("arrhythmia", _("Irregular heartbeat (arrhythmia)")),
+        ("ventricular_arrhythmia", _("A dangerous irregular heartbeat from the lower heart chambers (ventricular)")),
+        ("wpw", _("Wolff-Parkinson-White syndrome")),
+        (
+            "structural_heart_disease",
+            _("A problem with the structure of the heart (valves, muscle, a defect from birth)"),
+        ),
         ("long_qt", _("Long QT syndrome")),
         ("myocardial_infarction", _("A heart attack, ever")),
         ("recent_cardiac_event", _("A heart attack, unstable angina or a heart procedure in the last 12 months")),
@@ -92,7 +103,9 @@ def condition_choices():
         ("avm", _("Arteriovenous malformation (AVM)")),
         ("intracerebral_hemorrhage", _("Bleeding in the brain, ever")),
         ("stroke", _("A stroke or mini-stroke (TIA)")),
+        ("raised_intracranial_pressure", _("Raised pressure in the brain or a serious head injury")),
         ("glaucoma", _("Glaucoma")),
+        ("preeclampsia", _("Pre-eclampsia or eclampsia in this pregnancy")),
         ("eating_disorder_purging", _("An eating disorder with vomiting or purging now")),
         ("dissociative_identity_disorder", _("Dissociative identity disorder")),
         ("substance_use_disorder", _("A substance use problem now")),
@@ -109,8 +122,10 @@ def family_choices():
     from django.utils.translation import gettext_lazy as _
 
     return [
+        ("psychosis", _("Psychosis")),
         ("schizophrenia", _("Schizophrenia")),
         ("schizoaffective", _("Schizoaffective disorder")),
+        ("psychotic_depression", _("Depression with psychotic symptoms")),
         ("other_psychotic_disorder", _("Another psychotic disorder")),
         ("bipolar_i", _("Bipolar I disorder")),
         ("mania", _("Manic episodes")),

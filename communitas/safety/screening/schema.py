@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -69,6 +70,14 @@ class Rule(Strict):
     overridable: bool = True  # False: no clinician decision can clear it (e.g. a legal age limit)
     escalate: bool = False  # page a human the same day
 
+    @field_validator("jurisdictions")
+    @classmethod
+    def _iso_codes(cls, value: list[str]) -> list[str]:
+        bad = [code for code in value if not re.fullmatch(r"[A-Z]{2}(-[A-Z0-9]{1,3})?", code)]
+        if bad:
+            raise ValueError(f"jurisdictions must be ISO 3166 codes such as US-OR: {bad}")
+        return value
+
     @field_validator("substances")
     @classmethod
     def _known_substances(cls, value: list[str]) -> list[str]:
@@ -121,36 +130,48 @@ class DrugTable(Strict):
 # --- a person's answers (the intake vocabulary) -------------------------------------------------
 
 
+# Answers are typed strictly: "34" is not an age and "yes" is not a boolean (a form or an import
+# must send real JSON numbers and booleans), so a wrongly typed answer is an input error, not a guess.
+Flag = Annotated[bool, Field(strict=True)]
+Days = Annotated[int, Field(strict=True, ge=0, le=36500)]
+Age = Annotated[int, Field(strict=True, ge=0, le=120)]
+Item = Annotated[int, Field(strict=True, ge=0, le=3)]
+Systolic = Annotated[int, Field(strict=True, ge=40, le=300)]
+Diastolic = Annotated[int, Field(strict=True, ge=20, le=200)]
+HeartRate = Annotated[int, Field(strict=True, ge=20, le=250)]
+QTc = Annotated[int, Field(strict=True, ge=250, le=750)]
+
+
 class Medication(Strict):
     name: Annotated[str, Field(min_length=1, max_length=120)]
-    last_taken_days_ago: Annotated[int, Field(ge=0, le=36500)] | None = None  # None: taking it now
+    last_taken_days_ago: Days | None = None  # None: taking it now
 
 
 class SuicidalIdeation(Strict):
     """C-SSRS-screener-style answers (only where the organization holds a C-SSRS licence)."""
 
-    wish_dead: bool = False
-    active_thoughts: bool = False
-    method: bool = False
-    intent: bool = False
-    plan: bool = False
-    behavior_past_3_months: bool = False
-    behavior_lifetime: bool = False
+    wish_dead: Flag = False
+    active_thoughts: Flag = False
+    method: Flag = False
+    intent: Flag = False
+    plan: Flag = False
+    behavior_past_3_months: Flag = False
+    behavior_lifetime: Flag = False
 
 
 class Answers(Strict):
-    age: Annotated[int, Field(ge=0, le=120)]
-    pregnant: bool = False
-    breastfeeding: bool = False
+    age: Age
+    pregnant: Flag = False
+    breastfeeding: Flag = False
     conditions: list[str] = []
     family_history: list[str] = []
     medications: list[Annotated[str, Field(min_length=1, max_length=120)] | Medication] = []
     suicidal_ideation: SuicidalIdeation | None = None
-    phq9_item9: Annotated[int, Field(ge=0, le=3)] | None = None
-    harm_ideation: bool = False
-    blood_pressure: tuple[Annotated[int, Field(ge=40, le=300)], Annotated[int, Field(ge=20, le=200)]] | None = None
-    heart_rate: Annotated[int, Field(ge=20, le=250)] | None = None
-    qtc_ms: Annotated[int, Field(ge=250, le=750)] | None = None
+    phq9_item9: Item | None = None
+    harm_ideation: Flag = False
+    blood_pressure: tuple[Systolic, Diastolic] | None = None  # [systolic, diastolic] mmHg
+    heart_rate: HeartRate | None = None  # beats per minute
+    qtc_ms: QTc | None = None  # corrected QT interval from a baseline ECG, ms
 
     @model_validator(mode="after")
     def _plausible(self):
