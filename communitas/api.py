@@ -7,6 +7,7 @@ from communitas.core.api import install_error_handlers
 from communitas.interop.api import router as fhir_router
 from communitas.outcomes.api import router as outcomes_router
 from communitas.participants.api import router as participants_router
+from communitas.safety.api import router as safety_router
 
 api = NinjaAPI(
     title="Communitas API",
@@ -20,4 +21,5 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("", participants_router)
 api.add_router("", outcomes_router)
+api.add_router("", safety_router)
 api.add_router("/fhir", fhir_router)
