@@ -142,3 +142,42 @@ def test_it_reads_none_as_no_medication():
         today=datetime.date(2026, 11, 26),
     )
     assert answers.medications == [] and answers.age == 46
+
+
+def test_the_roster_shows_status_only_in_constant_queries(org, alice, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from communitas.programs.selectors import roster
+    from communitas.programs.services import enrollment_create
+    from tests.factories import ParticipantFactory
+
+    program, _document = oregon_program(org, name="Roster")
+
+    def count(n):
+        for _ in range(n):
+            enrollment_create(program=program, participant=ParticipantFactory(organization=org), actor=None)
+        with CaptureQueriesContext(connection) as ctx:
+            statuses = [status for _e, status in roster(program)]
+        return len(ctx.captured_queries), statuses
+
+    few, statuses = count(2)
+    many, statuses = count(10)
+    assert few == many and statuses == ["not_ready"] * 12
+
+
+def test_the_roster_page_shows_no_clinical_reasons(org, alice, program):
+    from django.test import Client
+
+    from communitas.programs.services import enrollment_create
+    from tests.factories import ParticipantFactory, make_user
+
+    enrollment_create(
+        program=program, participant=ParticipantFactory(organization=org, display_name="Ana Q"), actor=None
+    )
+    staff = Client()
+    staff.force_login(make_user(org, Membership.Role.HOSPITALITY, email="host@cascadia.example"))
+    page = staff.get(f"/programs/{program.pk}/roster/").content.decode()
+    assert "Ana Q" in page and "not ready" in page and "screening_" not in page
+    assert staff.get(f"/programs/{program.pk}/").status_code == 403
+    assert staff.get("/participants/").status_code == 403

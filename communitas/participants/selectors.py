@@ -88,3 +88,16 @@ def consent_documents_for(organization_id: int, ids) -> QuerySet:
     from communitas.participants.models import ConsentDocument
 
     return ConsentDocument.objects.filter(organization_id=organization_id, pk__in=ids, retired_at__isnull=True)
+
+
+def consent_states_for(participant_ids) -> dict[int, dict[str, bool]]:
+    """``consent_state`` for many participants in one query."""
+    from communitas.participants.models import ConsentDecision
+
+    states: dict[int, dict[str, bool]] = {}
+    rows = ConsentDecision.objects.filter(participant_id__in=list(participant_ids)).order_by("created_at", "id")
+    for decision in rows.only("participant_id", "scope", "granted", "withdrawn_at"):
+        states.setdefault(decision.participant_id, {})[decision.scope] = (
+            decision.granted and decision.withdrawn_at is None
+        )
+    return states

@@ -54,11 +54,32 @@ def enrollment_readiness(enrollment: Enrollment, *, consent=None, screening_outc
 
 
 def roster(program: Program) -> list[tuple[Enrollment, str]]:
-    """Every current enrolment with its readiness status only."""
-    rows = (
+    """Every current enrolment with its readiness status only (a fixed number of queries)."""
+    from communitas.participants.selectors import consent_states_for
+    from communitas.programs.readiness import documents_for, readiness
+    from communitas.safety.screening_selectors import screening_outcomes_for
+
+    rows = list(
         enrollments_for_program(program)
         .filter(participant__archived_at__isnull=True)
         .prefetch_related("documents")
         .order_by("id")
     )
-    return [(e, enrollment_readiness(e).status) for e in rows]
+    ids = [e.participant_id for e in rows]
+    consents, outcomes = consent_states_for(ids), screening_outcomes_for(ids, program.substance)
+    required_scopes = {s for d in program.consent_documents.all() for s in d.required_scopes}
+    kinds = [d["kind"] for d in documents_for(program.jurisdiction)]
+    return [
+        (
+            e,
+            readiness(
+                enrollment_status=e.status,
+                screening_outcome=outcomes.get(e.participant_id, "not_screened"),
+                consent=consents.get(e.participant_id, {}),
+                required_scopes=required_scopes,
+                required_document_kinds=kinds,
+                completed_document_kinds={d.kind for d in e.documents.all()},
+            ).status,
+        )
+        for e in rows
+    ]

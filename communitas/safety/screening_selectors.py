@@ -36,3 +36,18 @@ def screening_status(participant: Participant, substance: str) -> ScreeningStatu
 
 def intake_for(participant: Participant, substance: str) -> Intake | None:
     return Intake.objects.filter(participant=participant, substance=substance).order_by("-created_at").first()
+
+
+def screening_outcomes_for(participant_ids, substance: str) -> dict[int, str]:
+    """The effective outcome of each participant's newest screening (two queries in all)."""
+    from communitas.safety.models import ScreeningDecision
+
+    newest: dict[int, Screening] = {}
+    for screening in Screening.objects.filter(participant_id__in=list(participant_ids), substance=substance).order_by(
+        "created_at", "id"
+    ):
+        newest[screening.participant_id] = screening
+    decisions: dict[int, list[tuple[str, list[str]]]] = {}
+    for d in ScreeningDecision.objects.filter(screening__in=list(newest.values())).order_by("created_at", "id"):
+        decisions.setdefault(d.screening_id, []).append((d.decision, d.rule_ids))
+    return {pid: effective_outcome(s.reasons, decisions.get(s.pk, [])) for pid, s in newest.items()}
