@@ -135,6 +135,7 @@ def test_a_participant_answers_phq9_in_spanish_on_a_phone(browser, live_server, 
         tab.goto(f"{live_server.url}/a/{token}/")
         tab.wait_for_selector("text=Poco interés o placer en hacer cosas")
         for item in range(1, 5):  # the first four, then the phone "drops" the page
+            tab.evaluate("document.getElementById('autosave').textContent = ''")
             tab.locator(f"#q-{item} label.option", has_text="Varios días").click()
             tab.wait_for_selector("#autosave:has-text('Guardado')")
         tab.reload()
@@ -142,6 +143,7 @@ def test_a_participant_answers_phq9_in_spanish_on_a_phone(browser, live_server, 
             assert tab.locator(f"#q-{item} input[value='1']").is_checked(), f"item {item} lost on reload"
         for item in range(5, 9):
             tab.locator(f"#q-{item} label.option", has_text="Ningún día").click()
+        tab.evaluate("document.getElementById('autosave').textContent = ''")
         tab.locator("#q-9 label.option", has_text="Más de la mitad de los días").click()
         tab.wait_for_selector("#autosave:has-text('Guardado')")
         replay = tab.evaluate(
@@ -199,6 +201,7 @@ def test_a_person_joins_on_a_phone_and_a_clinician_makes_them_ready(browser, liv
         tab.locator("label.option", has_text="Convulsiones o epilepsia").click()
         tab.fill("#meds", "Lexapro 10 mg")
         tab.locator("#q-item9 label.option").first.click()
+        tab.evaluate("document.getElementById('autosave').textContent = ''")
         tab.locator("input[name=harm_ideation][value=no]").check()
         tab.wait_for_selector("#autosave:has-text('Guardado')")
         assert tab.evaluate("document.documentElement.scrollWidth") <= 400
