@@ -181,3 +181,19 @@ def test_the_roster_page_shows_no_clinical_reasons(org, alice, program):
     assert "Ana Q" in page and "not ready" in page and "screening_" not in page
     assert staff.get(f"/programs/{program.pk}/").status_code == 403
     assert staff.get("/participants/").status_code == 403
+
+
+def test_a_participant_withdraws_research_consent_from_their_link(alice_client, program, org):
+    path = invitation_path(alice_client, program)
+    person = _register(path)
+    _consent(person, path, scopes=("participation", "research", "supportive_touch"))
+    person.post(path + "intake/", {**CLEAN_INTAKE, "action": "submit"})
+    participant = Participant.objects.get(organization=org)
+    assert list(research_participants(org.pk)) == [participant]
+    page = person.get(path + "done/").content.decode()
+    assert 'value="research"' in page
+    assert person.post(path + "withdraw/", {"scope": "research"}).status_code == 302
+    assert list(research_participants(org.pk)) == []
+    assert person.post(path + "withdraw/", {"scope": "everything"}).status_code == 400
+    detail = alice_client.get(f"/participants/{participant.pk}/").content.decode()
+    assert "Consents" in detail

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from communitas.participants import selectors, services
 from communitas.participants.forms import ParticipantForm, SearchForm, SupportPersonForm
+from communitas.participants.models import ConsentScope
 from communitas.participants.permissions import (
     can_edit_participants,
     require_participant_editor,
@@ -50,6 +51,11 @@ def participant_detail(request, participant_id: int):
         "support_persons": selectors.support_persons_for_participant(participant),
         "can_edit": can_edit_participants(request.membership),
         "support_form": SupportPersonForm(),
+        "consents": [
+            (label, state[value])
+            for value, label in ConsentScope.choices
+            if value in (state := selectors.consent_state(participant))
+        ],
     }
     return render(request, "participants/detail.html", context)
 

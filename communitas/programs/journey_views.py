@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from communitas.participants import selectors as participant_selectors
 from communitas.participants import services as participant_services
-from communitas.participants.models import Participant, SupportPerson
+from communitas.participants.models import ConsentScope, Participant, SupportPerson
 from communitas.programs import services
 from communitas.programs.invitations import InvitationInvalid, invitation_resolve, token_for
 from communitas.programs.models import Program
@@ -276,9 +276,26 @@ def done(request, token: str):
     language = _language(request, invitation.participant)
     latest = screening_selectors.latest_screening(invitation.participant, invitation.program.substance)
     show_crisis = latest is not None and bool(SUICIDE_RULES & set(latest.rule_ids))
+    state = participant_selectors.consent_state(invitation.participant)
     context = {
         "program": invitation.program,
+        "token": token,
         "crisis_resources": crisis_resources_for(invitation.organization_id, language) if show_crisis else [],
-        "consents": participant_selectors.consent_state(invitation.participant),
+        "consents": [(value, label, state[value]) for value, label in ConsentScope.choices if value in state],
     }
     return _render(request, "programs/journey/done.html", context, language)
+
+
+@require_POST
+def withdraw(request, token: str):
+    """The participant withdraws one of their consents themselves; effective at once."""
+    invitation, invalid = _invitation(request, token)
+    if invalid:
+        return invalid
+    if invitation.participant is None:
+        return redirect("journey:start", token=token)
+    try:
+        participant_services.consent_withdraw(participant=invitation.participant, scope=request.POST.get("scope", ""))
+    except participant_services.ConsentError:
+        return _render(request, "programs/journey/invalid.html", {"reason": "tampered"}, "en", status=400)
+    return redirect("journey:done", token=token)
