@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "communitas"
-LAYERS = ["core", "accounts", "participants", "safety", "facilitators", "programs", "community",
-          "outcomes", "insights", "compliance", "interop", "demo"]  # fmt: skip
+LAYERS = ["core", "accounts", "participants", "safety", "facilitators", "compliance", "programs",
+          "community", "outcomes", "insights", "interop", "demo"]  # fmt: skip
 
 
 def _imported_apps(path: Path) -> set[str]:
