@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from communitas.accounts.api_auth import BearerTokenAuth, VerifiedSessionAuth
 from communitas.core.api import install_error_handlers
+from communitas.facilitators.api import router as facilitators_router
 from communitas.interop.api import router as fhir_router
 from communitas.outcomes.api import router as outcomes_router
 from communitas.participants.api import router as participants_router
@@ -22,4 +23,5 @@ install_error_handlers(api)
 api.add_router("", participants_router)
 api.add_router("", outcomes_router)
 api.add_router("", safety_router)
+api.add_router("", facilitators_router)
 api.add_router("/fhir", fhir_router)

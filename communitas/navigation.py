@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from communitas.accounts.permissions import can_manage_organization
+from communitas.facilitators.permissions import can_view_facilitators
 from communitas.outcomes.permissions import can_view_outcomes
 from communitas.participants.permissions import can_view_participants
 from communitas.programs.permissions import can_view_roster
@@ -34,6 +35,7 @@ def navigation(request):
         "nav_organization": can_manage_organization(membership),
         "nav_outcomes": can_view_outcomes(membership),
         "nav_programs": can_view_roster(membership),
+        "nav_facilitators": can_view_facilitators(membership),
         "nav_alerts": can_handle_alerts(membership),
         "open_alerts": _LazyCount(open_alert_count, membership) if can_handle_alerts(membership) else 0,
         "nav_adverse_events": can_record_adverse_events(membership),

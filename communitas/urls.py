@@ -20,6 +20,7 @@ urlpatterns = [
     path("programs/", include("communitas.programs.urls")),
     path("outcomes/", include("communitas.outcomes.urls")),
     path("safety/", include("communitas.safety.urls")),
+    path("facilitators/", include("communitas.facilitators.urls")),
     path("robots.txt", robots),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

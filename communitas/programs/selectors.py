@@ -83,3 +83,10 @@ def roster(program: Program) -> list[tuple[Enrollment, str]]:
         )
         for e in rows
     ]
+
+
+def roster_statuses(program: Program, participant_ids: list[int]) -> dict[int, str]:
+    """Readiness status of the named participants in this program."""
+    rows = roster(program)
+    wanted = set(participant_ids)
+    return {e.participant_id: status for e, status in rows if e.participant_id in wanted}

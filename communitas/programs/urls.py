@@ -1,6 +1,6 @@
 from django.urls import path
 
-from communitas.programs import views
+from communitas.programs import session_views, views
 
 app_name = "programs"
 E = "<int:program_id>/enrollments/<int:enrollment_id>/"
@@ -17,4 +17,14 @@ urlpatterns = [
     path(E + "document/", views.enrollment_document, name="document"),
     path(E + "status/", views.enrollment_status, name="status"),
     path(E + "withdraw/", views.consent_withdraw, name="withdraw"),
+    path("<int:program_id>/retreats/new/", session_views.retreat_new, name="retreat_new"),
+    path("<int:program_id>/retreats/<int:retreat_id>/", session_views.retreat_detail, name="retreat"),
+    path("<int:program_id>/retreats/<int:retreat_id>/enroll/", session_views.retreat_enroll, name="retreat_enroll"),
+    path("<int:program_id>/retreats/<int:retreat_id>/circles/", session_views.circle_new, name="circle_new"),
+    path("<int:program_id>/circles/<int:circle_id>/", session_views.circle_detail, name="circle"),
+    path("<int:program_id>/sessions/new/", session_views.session_new, name="session_new"),
+    path("<int:program_id>/sessions/<int:session_id>/", session_views.session_detail, name="session"),
+    path(
+        "<int:program_id>/sessions/<int:session_id>/<str:action>/", session_views.session_action, name="session_action"
+    ),
 ]

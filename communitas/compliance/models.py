@@ -1,0 +1,74 @@
+"""The legal-status registry table: rows admins add to extend or override the shipped rows.
+
+Rows are global (the law is the same for every organization), so they carry no organization; the
+audit entry for each row goes to the system chain. How rows are combined: ``legal_status.py``.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+
+from communitas.compliance.legal_status import FRAMEWORKS, JURISDICTION, STATUS_CODES, SUBSTANCE
+from communitas.core.models import BaseModel
+
+
+def validate_statuses(value) -> None:
+    if not isinstance(value, list) or not value:
+        raise ValidationError("Give at least one status code.")
+    unknown = [code for code in value if code not in STATUS_CODES]
+    if unknown:
+        raise ValidationError(f"Unknown status codes: {unknown} (known: {', '.join(STATUS_CODES)}).")
+    if len(set(value)) != len(value):
+        raise ValidationError("Each status code at most once.")
+
+
+def validate_frameworks(value) -> None:
+    if not isinstance(value, list):
+        raise ValidationError("Frameworks are a list (empty: the row speaks to every framework).")
+    unknown = [name for name in value if name not in FRAMEWORKS]
+    if unknown:
+        raise ValidationError(f"Unknown frameworks: {unknown} (known: {', '.join(FRAMEWORKS)}).")
+
+
+class LegalStatusRow(BaseModel):
+    """One layer's statement about one substance (country ``US``, state ``US-OR``, local
+    ``US-OR-MUL``). The newest row in effect of the most specific layer that speaks wins."""
+
+    class Confidence(models.TextChoices):
+        HIGH = "high", "High"
+        MEDIUM = "med", "Medium"
+        LOW = "low", "Low"
+
+    jurisdiction = models.CharField(
+        max_length=24,
+        validators=[RegexValidator(JURISDICTION, "An ISO 3166 code such as US, US-OR or US-OR-MUL.")],
+    )
+    substance = models.CharField(
+        max_length=40, validators=[RegexValidator(SUBSTANCE, "A lower-case name such as psilocybin.")]
+    )
+    statuses = models.JSONField(validators=[validate_statuses])
+    frameworks = models.JSONField(default=list, blank=True, validators=[validate_frameworks])
+    effective_from = models.DateField()
+    expires_on = models.DateField(null=True, blank=True, help_text="First day the row no longer applies.")
+    legal_basis = models.CharField(max_length=300)
+    source = models.CharField(max_length=500, help_text="Citation or address of the law, rule or regulator page.")
+    confidence = models.CharField(max_length=4, choices=Confidence.choices, default=Confidence.HIGH)
+    conditions = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["jurisdiction", "substance", "effective_from", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_on__isnull=True) | Q(expires_on__gt=F("effective_from")),
+                name="legal_status_row_expires_after_effective",
+                violation_error_message="A row must expire after it takes effect.",
+            ),
+        ]
+        indexes = [models.Index(fields=["substance", "jurisdiction"], name="legal_status_substance_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction} {self.substance} {'+'.join(self.statuses)} from {self.effective_from}"

@@ -1,0 +1,137 @@
+"""Gather the facts about a session from the database and run the pure staffing checks."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from communitas.programs.models import Attendance, DoseRecord, Session
+from communitas.programs.staffing import MEDICAL_OVERSIGHT_RULES, Attendee, SessionFacts, StaffMember, Violation
+from communitas.programs.staffing import validate_session as _validate
+
+
+def _staff(session: Session, on: datetime.date) -> list[StaffMember]:
+    from communitas.facilitators.models import Credential
+    from communitas.facilitators.rules import licence_problem, medically_qualified
+
+    profiles = list(session.facilitators.all())
+    credentials: dict[int, list] = {}
+    for credential in Credential.objects.filter(profile__in=profiles):
+        credentials.setdefault(credential.profile_id, []).append(credential)
+    jurisdiction = session.program.jurisdiction
+    out = []
+    for profile in profiles:
+        mine = credentials.get(profile.pk, [])
+        problem = licence_problem(mine, jurisdiction=jurisdiction, on=on)
+        out.append(
+            StaffMember(
+                name=profile.display_name,
+                languages=tuple(profile.languages),
+                licensed=not problem,
+                medically_qualified=medically_qualified(mine, on=on),
+                licence_problem=problem or "",
+            )
+        )
+    return out
+
+
+def _needs_medical(participant_ids: list[int], substance: str) -> set[int]:
+    """People whose screening reasons were cleared on condition of medical oversight."""
+    from communitas.safety.models import Screening, ScreeningDecision
+
+    newest: dict[int, int] = {}
+    for screening in Screening.objects.filter(participant_id__in=participant_ids, substance=substance).order_by(
+        "created_at", "id"
+    ):
+        newest[screening.participant_id] = screening.pk
+    cleared: set[int] = set()
+    for decision in ScreeningDecision.objects.filter(screening_id__in=newest.values(), decision="clear"):
+        if MEDICAL_OVERSIGHT_RULES & set(decision.rule_ids):
+            cleared.add(decision.screening_id)
+    return {pid for pid, sid in newest.items() if sid in cleared}
+
+
+def _doses(session: Session) -> dict[int, Decimal]:
+    """Each person's total: recorded doses once given, else the agreed estimate."""
+    given: dict[int, Decimal] = {}
+    for dose in DoseRecord.objects.filter(session=session):
+        given[dose.participant_id] = given.get(dose.participant_id, Decimal(0)) + dose.amount_mg
+    return given
+
+
+def _as_float(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def session_violations(session: Session, *, when: datetime.datetime) -> list[Violation]:
+    from communitas.compliance.legal import program_lawfulness
+    from communitas.compliance.rulepacks import UnknownJurisdiction, check_group_session
+    from communitas.programs.selectors import roster_statuses
+
+    program = session.program
+    rows = list(Attendance.objects.filter(session=session).select_related("participant"))
+    ids = [a.participant_id for a in rows]
+    medical = _needs_medical(ids, program.substance)
+    ready = roster_statuses(program, ids)
+    given = _doses(session)
+    doses = {a.participant_id: _as_float(given.get(a.participant_id, a.planned_dose_mg)) for a in rows}
+    attendees = [
+        Attendee(
+            label=a.participant.pseudonym,
+            language=a.participant.preferred_language,
+            needs_medical=a.participant_id in medical,
+            ready=ready.get(a.participant_id) == "ready",
+            dose_mg=doses[a.participant_id],
+        )
+        for a in rows
+    ]
+    staff = _staff(session, when.date())
+    lawfulness = program_lawfulness(program, on=when.date())
+    group: list[Violation] = []
+    if session.kind == Session.Kind.ADMINISTRATION and rows:
+        if any(p.dose_mg is None for p in attendees):
+            group.append(
+                Violation(
+                    "DOSE-PLAN",
+                    "Record each participant's agreed estimated dose before dosing.",
+                    "regulatory.md 1.3 [R18b] (agreed estimated doses at preparation)",
+                )
+            )
+        try:
+            check = check_group_session(
+                jurisdiction=program.jurisdiction,
+                doses_mg=[p.dose_mg or 0.0 for p in attendees],
+                facilitators=len(staff),
+            )
+            group += [Violation(v.rule, v.message, v.source) for v in check.violations]
+        except UnknownJurisdiction as exc:
+            group.append(Violation("JURISDICTION", str(exc), "compliance rule packs"))
+    facts = SessionFacts(
+        kind=session.kind,
+        jurisdiction=program.jurisdiction,
+        lawful=lawfulness.lawful,
+        lawfulness=lawfulness.explanation,
+        staff=staff,
+        attendees=attendees,
+        group_violations=group,
+    )
+    return _validate(facts)
+
+
+def dose_violations(session: Session, *, total_mg: Decimal) -> list[Violation]:
+    from communitas.compliance.rulepacks import UnknownJurisdiction, max_dose_mg
+
+    try:
+        limit = max_dose_mg(session.program.jurisdiction)
+    except UnknownJurisdiction:
+        return []
+    if limit is not None and float(total_mg) > limit:
+        return [
+            Violation(
+                "MAX-DOSE",
+                f"This dose would bring the person to {total_mg} mg; the session maximum is "
+                f"{limit:g} mg. Do not give it.",
+                "regulatory.md 1.5 [R2][R19]",
+            )
+        ]
+    return []
