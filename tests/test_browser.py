@@ -235,3 +235,65 @@ def test_a_person_joins_on_a_phone_and_a_clinician_makes_them_ready(browser, liv
     finally:
         staff.close()
     assert enrollment_readiness(enrollment).status == "ready"
+
+
+def test_a_coordinator_runs_a_retreat_session_end_to_end(page, live_server, org, alice):
+    import datetime
+
+    from communitas.programs.models import DoseRecord, Session, VitalSigns
+    from tests.session_helpers import setting
+
+    program, _document, guide, people = setting(org, alice, people=2)
+    _sign_in(page, live_server, "alice@cascadia.example")
+    page.wait_for_selector("h1")
+    page.goto(f"{live_server.url}/programs/{program.pk}/")
+    page.click("text=New retreat or cohort")
+    page.fill("input[name=name]", "Spring retreat")
+    page.fill("input[name=starts_on]", "2027-04-01")
+    page.fill("input[name=ends_on]", "2027-04-04")
+    page.fill("input[name=capacity]", "12")
+    page.click("main form button[type=submit]")
+    page.wait_for_selector("h1:has-text('Spring retreat')")
+
+    page.fill("form.circle-new input[name=name]", "Cedar circle")
+    page.fill("form.circle-new input[name=capacity]", "8")
+    page.click("form.circle-new button[type=submit]")
+    page.wait_for_selector("h1:has-text('Cedar circle')")
+    for person in people:
+        page.check(f"input[name=members][value='{person.pk}']")
+    page.check(f"input[name=facilitators][value='{guide.pk}']")
+    page.click("main form button[type=submit]")
+    page.wait_for_selector("text=Circle saved.")
+
+    page.click("text=Plan a session for this circle")
+    page.select_option("select[name=kind]", "administration")
+    page.fill("input[name=title]", "Cedar circle: administration")
+    start = datetime.datetime.now() + datetime.timedelta(days=3)
+    page.fill("input[name=planned_start]", start.strftime("%Y-%m-%dT10:00"))
+    page.fill("input[name=planned_end]", start.strftime("%Y-%m-%dT16:00"))
+    for person in people:
+        page.check(f"input[name=p_{person.pk}]")
+        page.fill(f"input[name=dose_{person.pk}]", "20")
+    page.click("form.session-plan button[type=submit]")
+    page.wait_for_selector("#validated")
+
+    page.click("text=Start session (validates again)")
+    page.wait_for_selector("#session-status:has-text('In progress')")
+    page.select_option("form.dose-form select[name=participant]", str(people[0].pk))
+    page.fill("form.dose-form input[name=product]", "P. cubensis, dried whole")
+    page.fill("form.dose-form input[name=unique_id]", "OR-LOT-2027-114")
+    page.fill("form.dose-form input[name=amount_mg]", "20")
+    page.click("form.dose-form button[type=submit]")
+    page.wait_for_selector("#doses:has-text('OR-LOT-2027-114')")
+    page.select_option("form.vitals-form select[name=participant]", str(people[0].pk))
+    page.fill("form.vitals-form input[name=systolic]", "132")
+    page.fill("form.vitals-form input[name=diastolic]", "84")
+    page.fill("form.vitals-form input[name=heart_rate]", "88")
+    page.click("form.vitals-form button[type=submit]")
+    page.wait_for_selector("#vitals:has-text('132/84')")
+
+    session = Session.objects.get(title="Cedar circle: administration")
+    assert session.status == "in_progress" and session.validation["violations"] == []
+    assert session.circle.name == "Cedar circle" and session.circle.retreat.name == "Spring retreat"
+    assert DoseRecord.objects.get(session=session).amount_mg == 20
+    assert VitalSigns.objects.get(session=session).heart_rate == 88

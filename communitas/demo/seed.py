@@ -16,6 +16,7 @@ from communitas.accounts.models import ApiToken, Membership, Organization, User
 from communitas.demo import people
 from communitas.demo.journey_seed import seed_journeys
 from communitas.demo.outcomes_seed import seed_outcomes
+from communitas.demo.sessions_seed import seed_sessions
 from communitas.participants import services as participants
 from communitas.participants.models import SupportPerson
 
@@ -133,6 +134,7 @@ def _seed_organization(spec: dict, rng: random.Random) -> Organization:
         _support_people(rng, person, spec["slug"])
     seed_outcomes(org, rng)
     seed_journeys(org, rng)
+    seed_sessions(org)
     return org
 
 
