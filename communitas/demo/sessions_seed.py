@@ -127,6 +127,7 @@ def _administration(program, retreat, circle, actor, profiles, members) -> None:
         location="Cedar room",
     )
     session = sessions.session_start(session=session, actor=actor)
+    started_at = session.started_at or timezone.now()
     for person in members:
         sessions.dose_record(
             session=session,
@@ -136,13 +137,13 @@ def _administration(program, retreat, circle, actor, profiles, members) -> None:
             unique_id="OR-LOT-2026-0412",
             amount_mg=doses[person.pk],
             kind="initial",
-            taken_at=session.started_at,
+            taken_at=started_at,
         )
         sessions.vitals_record(
             session=session,
             participant=person,
             actor=actor,
-            taken_at=session.started_at,
+            taken_at=started_at,
             systolic=124,
             diastolic=80,
             heart_rate=74,
