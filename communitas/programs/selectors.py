@@ -90,3 +90,36 @@ def roster_statuses(program: Program, participant_ids: list[int]) -> dict[int, s
     rows = roster(program)
     wanted = set(participant_ids)
     return {e.participant_id: status for e, status in rows if e.participant_id in wanted}
+
+
+def notes_visible_to(user, *, session) -> QuerySet:
+    """A session's facilitator notes that ``user`` wrote or that were shared with them."""
+    from django.db.models import Q
+
+    from communitas.programs.models import FacilitatorNote
+
+    return (
+        FacilitatorNote.objects.filter(session=session, organization_id=session.organization_id)
+        .filter(Q(author=user) | Q(shared_with=user))
+        .select_related("participant", "author")
+        .distinct()
+        .order_by("created_at")
+    )
+
+
+def care_team_colleagues(organization_id: int, *, exclude_user) -> QuerySet:
+    from communitas.accounts.models import Membership, User
+    from communitas.programs.permissions import ROSTER_ROLES
+
+    clinical = [r for r in ROSTER_ROLES if r not in (Membership.Role.HOSPITALITY, Membership.Role.PEER_SUPPORTER)]
+    return (
+        User.objects.filter(
+            memberships__organization_id=organization_id,
+            memberships__is_active=True,
+            memberships__role__in=clinical,
+            is_active=True,
+        )
+        .exclude(pk=exclude_user.pk)
+        .order_by("full_name", "email")
+        .distinct()
+    )

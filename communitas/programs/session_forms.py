@@ -143,3 +143,24 @@ class VitalsForm(forms.Form):
         if (data.get("systolic") is None) != (data.get("diastolic") is None):
             raise forms.ValidationError(_("Enter both blood-pressure numbers, or neither."))
         return data
+
+
+class NoteForm(forms.Form):
+    participant = forms.ModelChoiceField(label=_("About"), queryset=NONE_PEOPLE)
+    body = forms.CharField(
+        label=_("Note (only you and the people you share it with can read it)"),
+        max_length=8000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    shared_with = forms.ModelMultipleChoiceField(
+        label=_("Share with"),
+        queryset=None,
+        required=False,  # type: ignore[var-annotated]
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, participants, colleagues, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["participant"].queryset = participants  # type: ignore[attr-defined]
+        self.fields["participant"].label_from_instance = lambda p: f"{p.display_name} ({p.pseudonym})"  # type: ignore[attr-defined]
+        self.fields["shared_with"].queryset = colleagues  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ from communitas.programs.session_forms import (
     CircleForm,
     CircleMembersForm,
     DoseForm,
+    NoteForm,
     RetreatForm,
     SessionPlanForm,
     VitalsForm,
@@ -189,6 +190,12 @@ def _session_context(request, membership, program, session, **forms):
         "vitals_form": forms.get("vitals_form") or VitalsForm(participants=people),
         "violations": forms.get("violations", []),
         "can_manage": can_manage_programs(membership),
+        "notes": selectors.notes_visible_to(request.user, session=session),
+        "note_form": forms.get("note_form")
+        or NoteForm(
+            participants=people,
+            colleagues=selectors.care_team_colleagues(program.organization_id, exclude_user=request.user),
+        ),
     }
 
 
@@ -213,6 +220,14 @@ def session_action(request, program_id: int, session_id: int, action: str):
             session_services.session_start(session=session, actor=request.user)
         elif action == "end":
             session_services.session_end(session=session, actor=request.user)
+        elif action == "note":
+            people = Participant.objects.filter(attendance__session=session)
+            colleagues = selectors.care_team_colleagues(program.organization_id, exclude_user=request.user)
+            form = NoteForm(request.POST, participants=people, colleagues=colleagues)
+            forms["note_form"] = form
+            if not form.is_valid():
+                raise ValueError(_("Check the note."))
+            session_services.note_add(session=session, author=request.user, **form.cleaned_data)
         elif action in ("dose", "vitals"):
             people = Participant.objects.filter(attendance__session=session)
             form = (DoseForm if action == "dose" else VitalsForm)(request.POST, participants=people)
