@@ -33,7 +33,26 @@ def setting(org, actor, *, people=2, languages=("en",)):
     guide = make_profile(org, actor, display_name="Ana Lucía Ramos", languages=list(languages))
     add_credential(guide, actor)
     ready = [make_ready(program, document, actor, preferred_language="en") for _ in range(people)]
+    prepare(program, actor, guide, ready)
     return program, document, guide, ready
+
+
+def prepare(program, actor, guide, people, *, start=None):
+    """A preparation session for ``people`` an hour from now (24 h to 90 days before the tests'
+    administration sessions)."""
+    from communitas.programs.session_services import session_plan
+
+    start = start or timezone.now() + datetime.timedelta(hours=1)
+    return session_plan(
+        program=program,
+        actor=actor,
+        kind="preparation",
+        title="Preparation",
+        planned_start=start,
+        planned_end=start + datetime.timedelta(hours=1),
+        facilitators=[guide],
+        participants=people,
+    )
 
 
 def when(days=7, hour=10):

@@ -209,3 +209,21 @@ def test_two_coordinators_taking_the_last_place_get_one_enrolment(org, alice):
         assert sorted(r.split(":")[0] for r in results) == ["full"] * (len(people) - 1) + ["ok"]
         assert Enrollment.objects.filter(retreat=retreat).count() == 1
         Enrollment.objects.filter(retreat=retreat).update(retreat=None)
+
+
+def test_it_refuses_an_administration_without_a_preparation_in_the_window(org, alice):
+    from tests.session_helpers import make_ready, prepare
+
+    program, document, guide, people = setting(org, alice)
+    newcomer = make_ready(program, document, alice, preferred_language="en")
+    _refused(
+        lambda: _plan(program, alice, [guide], [*people, newcomer], planned_doses=doses([*people, newcomer])),
+        "PREP-MISSING",
+    )
+    start, _end = when()
+    prepare(program, alice, guide, [newcomer], start=start - datetime.timedelta(hours=23))
+    refusal = _refused(
+        lambda: _plan(program, alice, [guide], [*people, newcomer], planned_doses=doses([*people, newcomer])),
+        "OR-PREP-WINDOW",
+    )
+    assert newcomer.pseudonym in str(refusal)

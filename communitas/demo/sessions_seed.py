@@ -110,6 +110,20 @@ def _profile(org: Organization, actor: User, email: str, languages: list[str], c
 
 
 def _administration(program, retreat, circle, actor, profiles, members) -> None:
+    prepared = timezone.now().replace(minute=0, second=0, microsecond=0) - datetime.timedelta(days=3)
+    sessions.session_plan(
+        program=program,
+        actor=actor,
+        kind="preparation",
+        title=f"{circle.name}: preparation",
+        planned_start=prepared,
+        planned_end=prepared + datetime.timedelta(hours=2),
+        facilitators=profiles[:1],
+        participants=members,
+        circle=circle,
+        retreat=retreat,
+        location="Juniper room",
+    )
     start = timezone.now().replace(minute=0, second=0, microsecond=0) + datetime.timedelta(hours=1)
     doses = {p.pk: Decimal("15") if n % 2 else Decimal("20") for n, p in enumerate(members)}
     session = sessions.session_plan(

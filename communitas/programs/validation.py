@@ -63,6 +63,52 @@ def _as_float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
+def _preparation(session: Session, rows: list[Attendance], starts: datetime.datetime) -> list[Violation]:
+    """Each person's latest preparation session must fall in the jurisdiction's window before this
+    administration session (Oregon: at least 24 h and at most 90 days)."""
+    from communitas.compliance.rulepacks import UnknownJurisdiction, check_preparation_window, resolve_pack
+
+    jurisdiction = session.program.jurisdiction
+    try:
+        if resolve_pack(jurisdiction).preparation_window is None:
+            return []
+    except UnknownJurisdiction:
+        return []
+    latest: dict[int, datetime.datetime] = {}
+    prepared = (
+        Attendance.objects.filter(
+            participant_id__in=[a.participant_id for a in rows],
+            session__kind=Session.Kind.PREPARATION,
+            session__program=session.program,
+            session__planned_start__lt=starts,
+        )
+        .exclude(session__status=Session.Status.CANCELLED)
+        .values_list("participant_id", "session__planned_start", "session__started_at")
+    )
+    for participant_id, planned, started in prepared:
+        held = started or planned
+        if participant_id not in latest or held > latest[participant_id]:
+            latest[participant_id] = held
+    out = []
+    for a in rows:
+        if a.participant_id not in latest:
+            out.append(
+                Violation(
+                    "PREP-MISSING",
+                    f"{a.participant.pseudonym} has no preparation session before this administration session.",
+                    "regulatory.md 1.2 [R3][R13a]",
+                )
+            )
+            continue
+        out += [
+            Violation(v.rule, f"{a.participant.pseudonym}: {v.message}", v.source)
+            for v in check_preparation_window(
+                jurisdiction=jurisdiction, preparation_at=latest[a.participant_id], administration_at=starts
+            )
+        ]
+    return out
+
+
 def session_violations(session: Session, *, when: datetime.datetime) -> list[Violation]:
     from communitas.compliance.legal import program_lawfulness
     from communitas.compliance.rulepacks import UnknownJurisdiction, check_group_session
@@ -97,6 +143,7 @@ def session_violations(session: Session, *, when: datetime.datetime) -> list[Vio
                     "regulatory.md 1.3 [R18b] (agreed estimated doses at preparation)",
                 )
             )
+        group += _preparation(session, rows, session.started_at or max(when, session.planned_start))
         try:
             check = check_group_session(
                 jurisdiction=program.jurisdiction,
