@@ -223,11 +223,11 @@ def session_action(request, program_id: int, session_id: int, action: str):
         elif action == "note":
             people = Participant.objects.filter(attendance__session=session)
             colleagues = selectors.care_team_colleagues(program.organization_id, exclude_user=request.user)
-            form = NoteForm(request.POST, participants=people, colleagues=colleagues)
-            forms["note_form"] = form
-            if not form.is_valid():
+            note_form = NoteForm(request.POST, participants=people, colleagues=colleagues)
+            forms["note_form"] = note_form
+            if not note_form.is_valid():
                 raise ValueError(_("Check the note."))
-            session_services.note_add(session=session, author=request.user, **form.cleaned_data)
+            session_services.note_add(session=session, author=request.user, **note_form.cleaned_data)
         elif action in ("dose", "vitals"):
             people = Participant.objects.filter(attendance__session=session)
             form = (DoseForm if action == "dose" else VitalsForm)(request.POST, participants=people)
