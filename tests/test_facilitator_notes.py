@@ -59,3 +59,15 @@ def test_another_organization_cannot_add_or_read_notes(org, alice, charlie_clien
     assert charlie_client.post(url + "note/", {"participant": people[0].pk, "body": "hello"}).status_code == 404
     assert Client().get(url).status_code == 302
     assert not FacilitatorNote.objects.exists()
+
+
+def test_it_records_attendance_and_refuses_strangers(org, alice, alice_client, outsider_participant):
+    from communitas.programs.models import Attendance
+
+    program, session, people = _session(org, alice)
+    url = f"/programs/{program.pk}/sessions/{session.pk}/attendance/"
+    assert alice_client.post(url, {"participant": people[0].pk, "status": "attended"}).status_code == 302
+    assert Attendance.objects.get(session=session, participant=people[0]).status == "attended"
+    assert alice_client.post(url, {"participant": people[0].pk, "status": "levitating"}).status_code == 400
+    assert alice_client.post(url, {"participant": outsider_participant.pk, "status": "absent"}).status_code == 400
+    assert Attendance.objects.get(session=session, participant=people[0]).status == "attended"

@@ -299,6 +299,20 @@ def vitals_record(
 
 
 @transaction.atomic
+def attendance_set(*, session: Session, participant_id: int, status: str, actor: User) -> Attendance:
+    if status not in Attendance.Status.values:
+        raise ValueError(f"unknown attendance status {status!r}")
+    row = Attendance.objects.filter(session=session, participant_id=participant_id).first()
+    if row is None:
+        raise ValueError("this person is not in the session")
+    if row.status != status:
+        previous, row.status = row.status, status
+        row.save(update_fields=["status", "updated_at"])
+        _audit("programs.attendance.changed", actor, row, session=session.pk, status=status, previous=previous)
+    return row
+
+
+@transaction.atomic
 def note_add(
     *,
     participant: Participant,

@@ -220,6 +220,13 @@ def session_action(request, program_id: int, session_id: int, action: str):
             session_services.session_start(session=session, actor=request.user)
         elif action == "end":
             session_services.session_end(session=session, actor=request.user)
+        elif action == "attendance":
+            session_services.attendance_set(
+                session=session,
+                participant_id=int(request.POST.get("participant") or 0),
+                status=request.POST.get("status", ""),
+                actor=request.user,
+            )
         elif action == "note":
             people = Participant.objects.filter(attendance__session=session)
             colleagues = selectors.care_team_colleagues(program.organization_id, exclude_user=request.user)
