@@ -18,6 +18,7 @@ urlpatterns = [
     path("a/", include("communitas.outcomes.public_urls")),
     path("join/", include("communitas.programs.journey_urls")),
     path("programs/", include("communitas.programs.urls")),
+    path("calendar/", include("communitas.programs.calendar_urls")),
     path("outcomes/", include("communitas.outcomes.urls")),
     path("safety/", include("communitas.safety.urls")),
     path("facilitators/", include("communitas.facilitators.urls")),

@@ -118,7 +118,7 @@ def _administration(program, retreat, circle, actor, profiles, members) -> None:
         title=f"{circle.name}: preparation",
         planned_start=prepared,
         planned_end=prepared + datetime.timedelta(hours=2),
-        facilitators=profiles[:1],
+        facilitators=profiles,
         participants=members,
         circle=circle,
         retreat=retreat,

@@ -277,3 +277,40 @@ class FacilitatorNote(OrganizationScopedModel):
 
     def __str__(self) -> str:
         return f"note {self.pk}"
+
+
+class CalendarFeed(OrganizationScopedModel):
+    """A secret calendar address (iCalendar) for one facilitator's or one circle's sessions.
+    Only the SHA-256 of its token is stored; the token is shown once, like an API token."""
+
+    class Kind(models.TextChoices):
+        FACILITATOR = "facilitator", _("Facilitator")
+        CIRCLE = "circle", _("Circle")
+
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    facilitator = models.ForeignKey(
+        "facilitators.FacilitatorProfile",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="calendar_feeds",
+        verbose_name=_("facilitator"),
+    )
+    circle = models.ForeignKey(
+        Circle, on_delete=models.PROTECT, null=True, blank=True, related_name="calendar_feeds", verbose_name=_("circle")
+    )
+    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="facilitator", facilitator__isnull=False, circle__isnull=True)
+                | models.Q(kind="circle", circle__isnull=False, facilitator__isnull=True),
+                name="calendar_feed_one_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"calendar feed {self.pk} ({self.kind})"

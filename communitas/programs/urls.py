@@ -1,6 +1,6 @@
 from django.urls import path
 
-from communitas.programs import session_views, views
+from communitas.programs import calendar_views, session_views, views
 
 app_name = "programs"
 E = "<int:program_id>/enrollments/<int:enrollment_id>/"
@@ -27,4 +27,9 @@ urlpatterns = [
     path(
         "<int:program_id>/sessions/<int:session_id>/<str:action>/", session_views.session_action, name="session_action"
     ),
+]
+urlpatterns += [
+    path("calendar/", calendar_views.calendar_week, name="calendar"),
+    path("calendar/feeds/", calendar_views.calendar_feeds, name="calendar_feeds"),
+    path("calendar/feeds/<int:feed_id>/revoke/", calendar_views.calendar_feed_revoke, name="calendar_feed_revoke"),
 ]
