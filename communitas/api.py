@@ -8,6 +8,7 @@ from communitas.facilitators.api import router as facilitators_router
 from communitas.interop.api import router as fhir_router
 from communitas.outcomes.api import router as outcomes_router
 from communitas.participants.api import router as participants_router
+from communitas.programs.api import router as programs_router
 from communitas.safety.api import router as safety_router
 
 api = NinjaAPI(
@@ -24,4 +25,5 @@ api.add_router("", participants_router)
 api.add_router("", outcomes_router)
 api.add_router("", safety_router)
 api.add_router("", facilitators_router)
+api.add_router("", programs_router)
 api.add_router("/fhir", fhir_router)

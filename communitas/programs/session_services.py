@@ -80,7 +80,7 @@ def retreat_enroll(*, retreat: Retreat, participant: Participant, actor: User) -
         raise ValueError("participant and retreat belong to different organizations")
     taken = Enrollment.objects.filter(retreat=locked).exclude(status=Enrollment.Status.WITHDRAWN).count()
     existing = Enrollment.objects.filter(program_id=locked.program_id, participant=participant).first()
-    if existing is not None and existing.retreat_id == locked.pk:
+    if existing is not None and existing.retreat_id == locked.pk and existing.status != Enrollment.Status.WITHDRAWN:
         return existing
     if taken >= locked.capacity:
         raise CapacityFull(f"{locked.name} is full ({locked.capacity} places)")
@@ -92,7 +92,13 @@ def retreat_enroll(*, retreat: Retreat, participant: Participant, actor: User) -
             status=Enrollment.Status.ENROLLED,
         )
     existing.retreat = locked
-    existing.save()
+    if existing.pk is None:
+        existing.full_clean()
+        existing.save()
+    else:
+        if existing.status == Enrollment.Status.WITHDRAWN:
+            existing.status = Enrollment.Status.ENROLLED
+        existing.save(update_fields=["retreat", "status", "updated_at"])
     _audit(
         "programs.enrollment.retreat_assigned", actor, existing, retreat=locked.pk, participant=participant.pseudonym
     )
@@ -164,6 +170,13 @@ def session_plan(
 ) -> Session:
     """Plan a session with its staff and expected participants. Refused (nothing saved) when the
     staffing validation finds a violation."""
+    org = program.organization_id
+    if any(p.organization_id != org for p in participants) or any(f.organization_id != org for f in facilitators):
+        raise ValueError("everyone in a session must belong to the program's organization")
+    if (circle is not None and circle.program_id != program.pk) or (
+        retreat is not None and retreat.program_id != program.pk
+    ):
+        raise ValueError("the circle and retreat must belong to the program")
     session = Session(
         organization_id=program.organization_id,
         program=program,
@@ -245,6 +258,7 @@ def dose_record(
     the jurisdiction's per-session maximum is refused (do not give it)."""
     from communitas.programs.validation import dose_violations
 
+    session = Session.objects.select_for_update().select_related("program").get(pk=session.pk)  # one dose at a time
     if session.kind != Session.Kind.ADMINISTRATION or session.status != Session.Status.IN_PROGRESS:
         raise ValueError("doses are recorded only in an administration session that has started")
     if not Attendance.objects.filter(session=session, participant=participant).exists():
