@@ -12,7 +12,7 @@ from communitas.accounts.models import Membership
 from communitas.facilitators.models import FacilitatorProfile
 from communitas.participants.models import Participant
 from communitas.participants.schemas import Message
-from communitas.programs import selectors, session_services
+from communitas.programs import selectors, services, session_services
 from communitas.programs.models import Attendance, Circle, DoseRecord, Enrollment, Program, Retreat, Session, VitalSigns
 from communitas.programs.permissions import can_manage_programs, can_view_clinical, can_view_roster, require
 from communitas.programs.schemas import (
@@ -23,6 +23,7 @@ from communitas.programs.schemas import (
     DoseOut,
     EnrollmentIn,
     EnrollmentOut,
+    ProgramIn,
     ProgramOut,
     RetreatDetailOut,
     RetreatIn,
@@ -150,6 +151,14 @@ def _attendee(session: Session, participant_id: int) -> Participant:
 @paginate(LimitOffsetPagination)
 def list_programs(request):
     return selectors.programs_for_membership(_reader(request))
+
+
+@router.post("/programs", response={201: ProgramOut, **ERRORS})
+def create_program(request, payload: ProgramIn):
+    """Create a program in the caller's organization (coordinators and administrators)."""
+    membership = _manager(request)
+    program = services.program_create(organization=membership.organization, actor=request.user, **payload.model_dump())
+    return Status(201, program)
 
 
 @router.get("/programs/{program_id}", response={200: ProgramOut, **ERRORS})

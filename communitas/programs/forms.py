@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from communitas.participants.models import ConsentScope
+from communitas.programs.models import Program
 
 
 class ConsentDocumentForm(forms.Form):
@@ -65,3 +66,16 @@ class MeasurementsForm(forms.Form):
         if data.get("systolic") is not None:
             out["blood_pressure"] = [data["systolic"], data["diastolic"]]
         return out
+
+
+class ProgramForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    substance = forms.ChoiceField(label=_("Substance"), choices=Program.Substance.choices)
+    jurisdiction = forms.RegexField(
+        label=_("Jurisdiction (ISO 3166-2, e.g. US-OR)"), regex=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$", max_length=16
+    )
+    framework = forms.ChoiceField(label=_("Legal framework"), choices=Program.Framework.choices)
+    model = forms.ChoiceField(label=_("Model"), choices=Program.Model.choices)
+    description = forms.CharField(
+        label=_("Description"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )

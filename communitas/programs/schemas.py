@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from communitas.participants.schemas import Date, StrictSchema, Text
-from communitas.programs.models import DoseRecord, Session
+from communitas.programs.models import DoseRecord, Program, Session
 
 ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})", re.IGNORECASE)
 EARLIEST, LATEST = 2000, 2100
@@ -344,3 +344,12 @@ class SessionDetailOut(SessionOut):
     @staticmethod
     def resolve_vitals(obj) -> list:
         return list(obj.vitals.all())
+
+
+class ProgramIn(StrictSchema):
+    name: Title
+    substance: Program.Substance
+    jurisdiction: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")]
+    framework: Program.Framework = Program.Framework.LICENSED_SERVICE_CENTER
+    model: Program.Model = Program.Model.SERVICE_CENTER_GROUP
+    description: Annotated[str, StringConstraints(max_length=4000), Text] = ""

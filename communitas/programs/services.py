@@ -19,9 +19,17 @@ def program_create(
     substance: str,
     jurisdiction: str,
     description: str = "",
+    framework: str = Program.Framework.LICENSED_SERVICE_CENTER,
+    model: str = Program.Model.SERVICE_CENTER_GROUP,
 ) -> Program:
     program = Program(
-        organization=organization, name=name, substance=substance, jurisdiction=jurisdiction, description=description
+        organization=organization,
+        name=name,
+        substance=substance,
+        jurisdiction=jurisdiction,
+        description=description,
+        framework=framework,
+        model=model,
     )
     program.full_clean()
     program.save()
@@ -30,7 +38,7 @@ def program_create(
         actor=actor,
         organization_id=organization.pk,
         obj=program,
-        data={"substance": substance, "jurisdiction": jurisdiction},
+        data={"substance": substance, "jurisdiction": jurisdiction, "framework": framework, "model": model},
     )
     return program
 

@@ -7,6 +7,7 @@ E = "<int:program_id>/enrollments/<int:enrollment_id>/"
 urlpatterns = [
     path("", views.program_list, name="list"),
     path("consents/", views.consent_documents, name="consent_documents"),
+    path("new/", views.program_new, name="new"),
     path("<int:program_id>/", views.program_detail, name="detail"),
     path("<int:program_id>/invite/", views.program_invite, name="invite"),
     path("<int:program_id>/settings/", views.program_settings, name="settings"),

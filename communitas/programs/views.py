@@ -13,7 +13,7 @@ from communitas.participants import selectors as participant_selectors
 from communitas.participants import services as participant_services
 from communitas.participants.models import ConsentDocument, ConsentScope
 from communitas.programs import selectors, services
-from communitas.programs.forms import ConsentDocumentForm, DecisionForm, MeasurementsForm
+from communitas.programs.forms import ConsentDocumentForm, DecisionForm, MeasurementsForm, ProgramForm
 from communitas.programs.invitations import token_for
 from communitas.programs.permissions import (
     can_decide_screening,
@@ -33,7 +33,28 @@ from communitas.safety.screening.engine import ScreeningInputError
 def program_list(request):
     membership = require(can_view_roster, request.membership)
     programs = selectors.programs_for_membership(membership)
-    return render(request, "programs/list.html", {"programs": programs, "clinical": can_view_clinical(membership)})
+    context = {
+        "programs": programs,
+        "clinical": can_view_clinical(membership),
+        "can_manage": can_manage_programs(membership),
+    }
+    return render(request, "programs/list.html", context)
+
+
+@login_required
+def program_new(request):
+    membership = require(can_manage_programs, request.membership)
+    form = ProgramForm(request.POST or None, initial={"jurisdiction": membership.organization.jurisdiction})
+    if request.method == "POST" and form.is_valid():
+        try:
+            program = services.program_create(
+                organization=membership.organization, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.add_error(None, "; ".join(exc.messages))
+        else:
+            return redirect("programs:detail", program_id=program.pk)
+    return render(request, "programs/program_form.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @login_required
