@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 
 from communitas.accounts.api_auth import BearerTokenAuth, VerifiedSessionAuth
+from communitas.compliance.api import router as compliance_router
 from communitas.core.api import install_error_handlers
 from communitas.facilitators.api import router as facilitators_router
 from communitas.interop.api import router as fhir_router
@@ -26,4 +27,5 @@ api.add_router("", outcomes_router)
 api.add_router("", safety_router)
 api.add_router("", facilitators_router)
 api.add_router("", programs_router)
+api.add_router("", compliance_router)
 api.add_router("/fhir", fhir_router)

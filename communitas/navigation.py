@@ -36,6 +36,7 @@ def navigation(request):
         "nav_outcomes": can_view_outcomes(membership),
         "nav_programs": can_view_roster(membership),
         "nav_facilitators": can_view_facilitators(membership),
+        "nav_compliance": can_view_participants(membership),
         "nav_alerts": can_handle_alerts(membership),
         "open_alerts": _LazyCount(open_alert_count, membership) if can_handle_alerts(membership) else 0,
         "nav_adverse_events": can_record_adverse_events(membership),

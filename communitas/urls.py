@@ -22,6 +22,7 @@ urlpatterns = [
     path("outcomes/", include("communitas.outcomes.urls")),
     path("safety/", include("communitas.safety.urls")),
     path("facilitators/", include("communitas.facilitators.urls")),
+    path("compliance/", include("communitas.compliance.urls")),
     path("robots.txt", robots),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from communitas.participants.services import consent_sign
-from communitas.programs.readiness import documents_for
+from communitas.programs.selectors import required_documents
 from communitas.programs.services import document_complete, enrollment_create
 from communitas.safety import screening_services as screening
 from tests.facilitator_helpers import add_credential, make_profile
@@ -23,7 +23,7 @@ def make_ready(program, document, actor, **participant_fields):
     intake = screening.intake_start(participant=person, substance=program.substance, jurisdiction=program.jurisdiction)
     screening.intake_save(intake=intake, answers={"date_of_birth": "1980-05-05", "phq9_item9": "0"})
     screening.intake_submit(intake=intake)
-    for doc in documents_for(program.jurisdiction):
+    for doc in required_documents(program):
         document_complete(enrollment=enrollment, kind=doc["kind"], actor=actor)
     return person
 

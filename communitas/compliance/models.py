@@ -11,7 +11,8 @@ from django.db import models
 from django.db.models import F, Q
 
 from communitas.compliance.legal_status import FRAMEWORKS, JURISDICTION, STATUS_CODES, SUBSTANCE
-from communitas.core.models import BaseModel
+from communitas.compliance.rulepacks import RulePack, organization_pack
+from communitas.core.models import BaseModel, OrganizationScopedModel
 
 
 def validate_statuses(value) -> None:
@@ -72,3 +73,32 @@ class LegalStatusRow(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.jurisdiction} {self.substance} {'+'.join(self.statuses)} from {self.effective_from}"
+
+
+class OrganizationRulePack(OrganizationScopedModel):
+    """One version of an organization's own rule pack for a jurisdiction without a shipped pack
+    (``rulepacks.organization_pack``): its ratio table, documents and optional limits.
+
+    Versions are never edited: a change is a new row, and the newest version in effect on a date
+    applies, so a session checked last month can be checked again against the pack it met."""
+
+    jurisdiction = models.CharField(
+        max_length=24,
+        validators=[RegexValidator(JURISDICTION, "An ISO 3166 code such as US, US-CO or US-CO-DEN.")],
+    )
+    effective_from = models.DateField()
+    name = models.CharField(max_length=200)
+    pack = models.JSONField(help_text="The pack as rulepacks.organization_pack reads it.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["jurisdiction", "effective_from", "pk"]
+        indexes = [
+            models.Index(fields=["organization", "jurisdiction", "effective_from"], name="org_rule_pack_lookup_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.jurisdiction} from {self.effective_from})"
+
+    def rule_pack(self) -> RulePack:
+        return organization_pack(self.pack)

@@ -1,7 +1,15 @@
-"""Who may change the global legal-status registry: the deployment's staff, not an organization's
-admin (a row changes the answer for every organization)."""
+"""Who may change compliance data.
+
+The global legal-status registry belongs to the deployment's staff, not to an organization's
+admin (a row changes the answer for every organization). An organization's own rule pack belongs
+to its administrators and coordinators; every active member may read the packs and the registry
+(they say what the law asks of everyone's work)."""
 
 from django.core.exceptions import PermissionDenied
+
+from communitas.accounts.models import Membership
+
+RULE_PACK_EDITORS = frozenset({Membership.Role.ADMIN, Membership.Role.COORDINATOR})
 
 
 def can_edit_legal_status(user) -> bool:
@@ -12,3 +20,17 @@ def require_legal_status_editor(user):
     if not can_edit_legal_status(user):
         raise PermissionDenied
     return user
+
+
+def can_view_compliance(membership: Membership | None) -> bool:
+    return membership is not None and membership.is_active
+
+
+def can_manage_rule_packs(membership: Membership | None) -> bool:
+    return membership is not None and membership.is_active and membership.role in RULE_PACK_EDITORS
+
+
+def require(predicate, membership: Membership | None) -> Membership:
+    if membership is None or not predicate(membership):
+        raise PermissionDenied
+    return membership

@@ -72,6 +72,8 @@ class Band(Sourced):
         from_zero = self.min_mg == 0 and self.min_inclusive
         low = "" if from_zero else f"{'>=' if self.min_inclusive else '>'}{self.min_mg:g}"
         high = "" if self.max_mg is None else f"{'<=' if self.max_inclusive else '<'}{self.max_mg:g}"
+        if not low and self.max_mg is None:
+            return "any dose"
         if not low:
             return f"up to {self.max_mg:g} mg" if self.max_inclusive else f"under {self.max_mg:g} mg"
         return f"{low} and {high} mg" if high else f"{low} mg"
@@ -243,14 +245,19 @@ def organization_pack(data: dict | str) -> RulePack:
 # --- choosing the pack ------------------------------------------------------------------------
 
 
-def _ancestors(jurisdiction: str) -> list[str]:
+def ancestors(jurisdiction: str) -> list[str]:
     """US-OR-MUL -> [US-OR-MUL, US-OR, US]: most specific first."""
     parts = jurisdiction.split("-")
     return ["-".join(parts[:n]) for n in range(len(parts), 0, -1)]
 
 
+def has_shipped_pack(jurisdiction: str) -> bool:
+    """Does a shipped pack (any version) cover the jurisdiction or a parent of it?"""
+    return bool(JURISDICTION.fullmatch(jurisdiction or "")) and bool(_shipped_versions(jurisdiction))
+
+
 def _shipped_versions(jurisdiction: str) -> list[RulePack]:
-    for code in _ancestors(jurisdiction):
+    for code in ancestors(jurisdiction):
         versions = [p for p in shipped_packs().packs if p.jurisdiction == code]
         if versions:
             return sorted(versions, key=lambda p: p.effective_from)
@@ -258,7 +265,7 @@ def _shipped_versions(jurisdiction: str) -> list[RulePack]:
 
 
 def _gap_note(jurisdiction: str) -> str:
-    notes = [g.note for g in shipped_packs().gaps if g.jurisdiction in _ancestors(jurisdiction)]
+    notes = [g.note for g in shipped_packs().gaps if g.jurisdiction in ancestors(jurisdiction)]
     return f" {notes[0]}" if notes else " Supply an organization rule pack with your own ratio table and documents."
 
 
@@ -270,7 +277,7 @@ def resolve_pack(jurisdiction: str, *, pack: RulePack | None = None, on: datetim
         raise UnknownJurisdiction(f"jurisdiction {jurisdiction!r} is not an ISO 3166 code such as US-OR")
     versions = _shipped_versions(jurisdiction)
     if pack is not None:
-        if pack.jurisdiction not in _ancestors(jurisdiction):
+        if pack.jurisdiction not in ancestors(jurisdiction):
             raise ComplianceInputError(f"the {pack.jurisdiction} pack does not cover {jurisdiction}")
         if pack.kind == "organization" and versions:
             raise ComplianceInputError(

@@ -9,7 +9,7 @@ from communitas.accounts.models import Membership, Organization
 from communitas.participants.models import Participant
 from communitas.participants.services import consent_document_publish, consent_sign
 from communitas.programs.models import Enrollment, Program
-from communitas.programs.readiness import documents_for
+from communitas.programs.selectors import required_documents
 from communitas.programs.services import document_complete, program_registration_set
 from communitas.safety import screening_services as screening
 
@@ -82,7 +82,7 @@ def _ready(enrollment: Enrollment, document, program: Program, actor, rng: rando
     _sign(enrollment.participant, document, rng)
     _intake(enrollment.participant, program, {"medications": rng.choice(["", "", "ibuprofen", "levothyroxine"])})
     if actor is not None:
-        for doc in documents_for(program.jurisdiction):
+        for doc in required_documents(program):
             document_complete(enrollment=enrollment, kind=doc["kind"], actor=actor)
 
 

@@ -9,6 +9,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from communitas.accounts.models import Membership, Organization, User
+from communitas.compliance.rulepacks import has_shipped_pack
+from communitas.compliance.services import organization_rule_pack_add
 from communitas.facilitators import services as facilitators
 from communitas.programs import session_services as sessions
 from communitas.programs.models import Program
@@ -40,11 +42,42 @@ STAFF = {
 }
 
 
+def _own_rule_pack(org: Organization, actor: User) -> None:
+    """Colorado's rules set no group ratio (regulatory.md 2), so a Colorado center writes its own."""
+    if has_shipped_pack(org.jurisdiction):
+        return
+    dated = {"source": "POLICY", "effective_from": "2025-06-01"}
+    organization_rule_pack_add(
+        actor=actor,
+        organization=org,
+        data={
+            "jurisdiction": org.jurisdiction,
+            "name": f"{org.name} staffing policy",
+            "substance": "psilocybin",
+            "unit": "mg psilocin, total per client per session",
+            "effective_from": "2025-06-01",
+            "sources": {"POLICY": "Demo: the center's written staffing policy, board-approved 2025-05-20 (fictional)"},
+            "group_ratio": {
+                "rule": "POLICY-RATIO",
+                "bands": [
+                    {"min_mg": 0, "max_mg": 10, "clients_per_facilitator": 6, **dated},
+                    {"min_mg": 10, "max_mg": 25, "clients_per_facilitator": 4, **dated},
+                    {"min_mg": 25, "clients_per_facilitator": 2, **dated},
+                ],
+            },
+            "group_cap": {"rule": "POLICY-CAP", "max_clients": 12, **dated},
+            "preparation_window": {"rule": "POLICY-PREP", "min_hours": 24, "max_days": 60, **dated},
+            "documents": [],
+        },
+    )
+
+
 def seed_sessions(org: Organization) -> None:
     coordinator = Membership.objects.filter(organization=org, role="coordinator").select_related("user").first()
     if coordinator is None:
         return
     actor = coordinator.user
+    _own_rule_pack(org, actor)
     profiles = [_profile(org, actor, *spec) for spec in STAFF[org.slug]]
     program = Program.objects.get(organization=org)
     today = timezone.localdate()

@@ -34,10 +34,22 @@ def enrollment_get_for_program(program: Program, enrollment_id) -> Enrollment:
     return enrollment
 
 
+def required_documents(program: Program) -> list[dict]:
+    """Documents each participant needs before dosing: the jurisdiction's (``required_documents.json``)
+    and any more the organization's own rule pack lists (it may add documents, never remove them)."""
+    from communitas.compliance.selectors import organization_documents
+    from communitas.programs.readiness import documents_for
+
+    documents = list(documents_for(program.jurisdiction))
+    kinds = {d["kind"] for d in documents}
+    own = organization_documents(organization_id=program.organization_id, jurisdiction=program.jurisdiction)
+    return documents + [d for d in own if d["kind"] not in kinds]
+
+
 def enrollment_readiness(enrollment: Enrollment, *, consent=None, screening_outcome=None):
     """The readiness gate for one enrolment (see ``readiness.py``)."""
     from communitas.participants.selectors import consent_state
-    from communitas.programs.readiness import documents_for, readiness
+    from communitas.programs.readiness import readiness
     from communitas.safety.screening_selectors import screening_status
 
     program = enrollment.program
@@ -48,7 +60,7 @@ def enrollment_readiness(enrollment: Enrollment, *, consent=None, screening_outc
         screening_outcome=outcome,
         consent=consent if consent is not None else consent_state(enrollment.participant),
         required_scopes=required_scopes,
-        required_document_kinds=[d["kind"] for d in documents_for(program.jurisdiction)],
+        required_document_kinds=[d["kind"] for d in required_documents(program)],
         completed_document_kinds=set(enrollment.documents.values_list("kind", flat=True)),
     )
 
@@ -56,7 +68,7 @@ def enrollment_readiness(enrollment: Enrollment, *, consent=None, screening_outc
 def roster(program: Program) -> list[tuple[Enrollment, str]]:
     """Every current enrolment with its readiness status only (a fixed number of queries)."""
     from communitas.participants.selectors import consent_states_for
-    from communitas.programs.readiness import documents_for, readiness
+    from communitas.programs.readiness import readiness
     from communitas.safety.screening_selectors import screening_outcomes_for
 
     rows = list(
@@ -68,7 +80,7 @@ def roster(program: Program) -> list[tuple[Enrollment, str]]:
     ids = [e.participant_id for e in rows]
     consents, outcomes = consent_states_for(ids), screening_outcomes_for(ids, program.substance)
     required_scopes = {s for d in program.consent_documents.all() for s in d.required_scopes}
-    kinds = [d["kind"] for d in documents_for(program.jurisdiction)]
+    kinds = [d["kind"] for d in required_documents(program)]
     return [
         (
             e,

@@ -63,16 +63,14 @@ def _as_float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _preparation(session: Session, rows: list[Attendance], starts: datetime.datetime) -> list[Violation]:
-    """Each person's latest preparation session must fall in the jurisdiction's window before this
-    administration session (Oregon: at least 24 h and at most 90 days)."""
-    from communitas.compliance.rulepacks import UnknownJurisdiction, check_preparation_window, resolve_pack
+def _preparation(session: Session, rows: list[Attendance], starts: datetime.datetime, pack) -> list[Violation]:
+    """Each person's latest preparation session must fall in the pack's window before this
+    administration session (Oregon: at least 24 h and at most 90 days; an organization pack may set
+    none)."""
+    from communitas.compliance.rulepacks import check_preparation_window
 
     jurisdiction = session.program.jurisdiction
-    try:
-        if resolve_pack(jurisdiction).preparation_window is None:
-            return []
-    except UnknownJurisdiction:
+    if pack.preparation_window is None:
         return []
     latest: dict[int, datetime.datetime] = {}
     prepared = (
@@ -96,14 +94,14 @@ def _preparation(session: Session, rows: list[Attendance], starts: datetime.date
                 Violation(
                     "PREP-MISSING",
                     f"{a.participant.pseudonym} has no preparation session before this administration session.",
-                    "regulatory.md 1.2 [R3][R13a]",
+                    pack.cite(pack.preparation_window.source, pack.preparation_window.also),
                 )
             )
             continue
         out += [
             Violation(v.rule, f"{a.participant.pseudonym}: {v.message}", v.source)
             for v in check_preparation_window(
-                jurisdiction=jurisdiction, preparation_at=latest[a.participant_id], administration_at=starts
+                jurisdiction=jurisdiction, preparation_at=latest[a.participant_id], administration_at=starts, pack=pack
             )
         ]
     return out
@@ -112,6 +110,7 @@ def _preparation(session: Session, rows: list[Attendance], starts: datetime.date
 def session_violations(session: Session, *, when: datetime.datetime) -> list[Violation]:
     from communitas.compliance.legal import program_lawfulness
     from communitas.compliance.rulepacks import UnknownJurisdiction, check_group_session
+    from communitas.compliance.selectors import rule_pack_for
     from communitas.programs.selectors import roster_statuses
 
     program = session.program
@@ -143,16 +142,22 @@ def session_violations(session: Session, *, when: datetime.datetime) -> list[Vio
                     "regulatory.md 1.3 [R18b] (agreed estimated doses at preparation)",
                 )
             )
-        group += _preparation(session, rows, session.started_at or max(when, session.planned_start))
+        starts = session.started_at or max(when, session.planned_start)
         try:
+            pack = rule_pack_for(
+                organization_id=program.organization_id, jurisdiction=program.jurisdiction, on=starts.date()
+            )
+        except UnknownJurisdiction as exc:
+            group.append(Violation("JURISDICTION", str(exc), "compliance rule packs"))
+        else:
+            group += _preparation(session, rows, starts, pack)
             check = check_group_session(
                 jurisdiction=program.jurisdiction,
                 doses_mg=[p.dose_mg or 0.0 for p in attendees],
                 facilitators=len(staff),
+                pack=pack,
             )
             group += [Violation(v.rule, v.message, v.source) for v in check.violations]
-        except UnknownJurisdiction as exc:
-            group.append(Violation("JURISDICTION", str(exc), "compliance rule packs"))
     facts = SessionFacts(
         kind=session.kind,
         jurisdiction=program.jurisdiction,
@@ -166,19 +171,25 @@ def session_violations(session: Session, *, when: datetime.datetime) -> list[Vio
 
 
 def dose_violations(session: Session, *, total_mg: Decimal) -> list[Violation]:
-    from communitas.compliance.rulepacks import UnknownJurisdiction, max_dose_mg
+    from django.utils import timezone
 
+    from communitas.compliance.rulepacks import UnknownJurisdiction
+    from communitas.compliance.selectors import rule_pack_for
+
+    program = session.program
+    on = (session.started_at or timezone.now()).date()
     try:
-        limit = max_dose_mg(session.program.jurisdiction)
+        pack = rule_pack_for(organization_id=program.organization_id, jurisdiction=program.jurisdiction, on=on)
     except UnknownJurisdiction:
-        return []
-    if limit is not None and float(total_mg) > limit:
+        return []  # the session cannot have started: session_violations refuses it without a pack
+    limit = pack.dose_limit
+    if limit is not None and float(total_mg) > limit.max_mg:
         return [
             Violation(
                 "MAX-DOSE",
                 f"This dose would bring the person to {total_mg} mg; the session maximum is "
-                f"{limit:g} mg. Do not give it.",
-                "regulatory.md 1.5 [R2][R19]",
+                f"{limit.max_mg:g} mg. Do not give it.",
+                pack.cite(limit.source, limit.also),
             )
         ]
     return []
