@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from communitas.accounts.models import Membership
@@ -109,7 +110,11 @@ def theirs(other_org, charlie) -> World:
 def snapshot() -> dict:
     """Everything a programs write touches."""
     return {
-        "programs": sorted(Program.objects.values_list("pk", "name", "registration_open")),
+        "programs": sorted(
+            Program.objects.values_list(
+                "pk", "name", "substance", "jurisdiction", "framework", "model", "description", "registration_open"
+            )
+        ),
         "retreats": sorted(Retreat.objects.values_list("pk", "name", "capacity")),
         "circles": sorted(Circle.objects.values_list("pk", "name", "retreat_id")),
         "members": sorted(Circle.members.through.objects.values_list("circle_id", "participant_id")),
@@ -169,6 +174,11 @@ def session_body(w: World) -> dict:
     }
 
 
+def program_patch_body(w: World) -> dict:
+    """Nothing that decides lawfulness: the world has sessions planned and under way."""
+    return {"name": "Group sessions, renamed", "model": "retreat", "description": "Weekly groups."}
+
+
 def no_body(w: World) -> None:
     return None
 
@@ -222,11 +232,14 @@ WRITES = [
     ("post", "/sessions/{running}/end", empty_body),
     ("post", "/sessions/{running}/doses", dose_body),
     ("post", "/sessions/{running}/vitals", vitals_body),
+    ("patch", "/programs/{program}", program_patch_body),
 ]
 ENDPOINTS = READS + WRITES
-MANAGER_WRITES = WRITES[:5]  # planning; running a session (start, end, doses, vitals) is the care team's
+# Planning and editing; running a session (start, end, doses, vitals) is the care team's.
+MANAGER_WRITES = [*WRITES[:5], WRITES[9]]
 OBJECT_ENDPOINTS = [e for e in ENDPOINTS if "{" in e[1]]
 ROSTER = ("get", "/programs/{program}/roster", no_body)
+PROGRAM_READS = READS[:2]  # what the programs page shows retreat staff too
 
 
 def endpoint_id(endpoint) -> str:
@@ -723,8 +736,35 @@ def test_it_lets_retreat_staff_read_the_roster(client, org, world, role):
 
 
 @pytest.mark.parametrize("role", [Role.HOSPITALITY, Role.PEER_SUPPORTER])
-@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e != ROSTER], ids=endpoint_id)
-def test_it_answers_403_to_retreat_staff_for_everything_but_the_roster(client, org, world, role, endpoint):
+def test_it_shows_retreat_staff_programs_as_the_programs_page_does(client, org, world, theirs, role):
+    headers = bearer(make_user(org, role), org)
+    seen = {"id": world.program.pk, "name": "Group sessions", "substance": "psilocybin", "jurisdiction": "US-OR"}
+
+    listed = call(client, "get", "/programs", **headers)
+    shown = call(client, "get", f"/programs/{world.program.pk}", **headers)
+
+    assert listed.status_code == 200, listed.content
+    assert listed.json()["items"] == [seen]
+    assert shown.status_code == 200, shown.content
+    assert shown.json() == seen
+    assert_error(call(client, "get", f"/programs/{theirs.program.pk}", **headers), 404)
+
+
+@pytest.mark.parametrize("role", [Role.HOSPITALITY, Role.PEER_SUPPORTER])
+@pytest.mark.parametrize("endpoint", PROGRAM_READS, ids=endpoint_id)
+def test_it_answers_retreat_staff_where_the_page_lets_them_in(client, org, world, role, endpoint):
+    """The API and the programs page let in the same people."""
+    user = make_user(org, role)
+    page = Client()
+    page.force_login(user)
+
+    assert page.get("/programs/").status_code == 200
+    assert send(client, endpoint, world, bearer(user, org)).status_code == 200
+
+
+@pytest.mark.parametrize("role", [Role.HOSPITALITY, Role.PEER_SUPPORTER])
+@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e != ROSTER and e not in PROGRAM_READS], ids=endpoint_id)
+def test_it_answers_403_to_retreat_staff_for_everything_but_programs_and_the_roster(client, org, world, role, endpoint):
     headers = bearer(make_user(org, role), org)
     before = snapshot()
 
@@ -896,6 +936,19 @@ VITALS_CASES = [
     ("taken_at a number", {"taken_at": 0}),
     ("unknown field", {"respiration": 16}),
 ]
+PROGRAM_PATCH_CASES = [
+    ("name blank", {"name": " "}),
+    ("name null", {"name": None}),
+    ("name too long", {"name": LONG}),
+    ("substance unknown", {"substance": "dmt"}),
+    ("jurisdiction lower case", {"jurisdiction": "us-or"}),
+    ("framework a number", {"framework": 1}),
+    ("model unknown", {"model": "cult"}),
+    ("description too long", {"description": "d" * 4001}),
+    ("description null", {"description": None}),
+    ("registration sent", {"registration_open": True}),
+    ("unknown field", {"organization_id": 1}),
+]
 FIELD_CASES = {
     WRITES[0]: RETREAT_CASES,
     WRITES[1]: ENROLLMENT_CASES,
@@ -906,6 +959,7 @@ FIELD_CASES = {
     WRITES[6]: ACTION_CASES,
     WRITES[7]: DOSE_CASES,
     WRITES[8]: VITALS_CASES,
+    WRITES[9]: PROGRAM_PATCH_CASES,
 }
 
 

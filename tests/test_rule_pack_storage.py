@@ -435,3 +435,21 @@ def test_api_lawfulness_and_registry(client, alice_api, alice):
     expired = {**row, "expires_on": "2026-09-01"}
     post = client.post("/api/v1/compliance/legal-status", expired, content_type="application/json", **alice_api)
     assert post.status_code == 422 and LegalStatusRow.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_program_page_shows_lawfulness_with_layers_and_the_pack_in_force(other_org, charlie, charlie_client):
+    program = program_create(
+        organization=other_org, actor=charlie, name="Front Range", substance="psilocybin", jurisdiction="US-CO"
+    )
+    page = charlie_client.get(f"/programs/{program.pk}/").content.decode()
+    assert "Lawful here today" in page and "Layers consulted" in page
+    assert "Compliance, Rule packs" in page  # no pack yet: the page says where to set one
+    organization_rule_pack_add(actor=charlie, organization=other_org, data=pack())
+    page = charlie_client.get(f"/programs/{program.pk}/").content.decode()
+    assert "Stillwater staffing policy" in page and "Compliance, Rule packs" not in page
+    unlawful = program_create(
+        organization=other_org, actor=charlie, name="Texas", substance="psilocybin", jurisdiction="US-TX"
+    )
+    page = charlie_client.get(f"/programs/{unlawful.pk}/").content.decode()
+    assert "Not lawful here today" in page

@@ -1,7 +1,8 @@
 """Programs, the readiness roster, retreats, circles and sessions under /api/v1/.
 
-Readers need ``can_view_clinical``, writers ``can_manage_programs``; retreat and hospitality staff
-read the status-only roster and nothing else. Another organization's ids answer 404."""
+Readers need ``can_view_clinical``, writers ``can_manage_programs``. Retreat, hospitality and
+peer-support staff read what the programs page shows them: each program's name, substance and
+jurisdiction, and the status-only roster. Another organization's ids answer 404."""
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from ninja import Router, Status
@@ -11,7 +12,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from communitas.accounts.models import Membership
 from communitas.facilitators.models import FacilitatorProfile
 from communitas.participants.models import Participant
-from communitas.participants.schemas import Message
+from communitas.participants.schemas import Message, changes_from
 from communitas.programs import selectors, services, session_services
 from communitas.programs.models import Attendance, Circle, DoseRecord, Enrollment, Program, Retreat, Session, VitalSigns
 from communitas.programs.permissions import can_manage_programs, can_view_clinical, can_view_roster, require
@@ -25,6 +26,8 @@ from communitas.programs.schemas import (
     EnrollmentOut,
     ProgramIn,
     ProgramOut,
+    ProgramPatch,
+    ProgramSummaryOut,
     RetreatDetailOut,
     RetreatIn,
     RetreatOut,
@@ -44,6 +47,11 @@ LIVE = Q(enrollments__status__in=[Enrollment.Status.APPLICANT, Enrollment.Status
 
 def _reader(request) -> Membership:
     return require(can_view_clinical, request.membership)
+
+
+def _lister(request) -> Membership:
+    """Whoever sees the programs page may list and look up programs (see ``_as_seen_by``)."""
+    return require(can_view_roster, request.membership)
 
 
 def _manager(request) -> Membership:
@@ -147,10 +155,19 @@ def _attendee(session: Session, participant_id: int) -> Participant:
 # --- programs and the roster ------------------------------------------------------------------
 
 
-@router.get("/programs", response={200: list[ProgramOut], **ERRORS})
+def _as_seen_by(membership: Membership, program: Program) -> ProgramOut | ProgramSummaryOut:
+    """The whole program for the care team; its name, substance and jurisdiction for retreat,
+    hospitality and peer-support staff, as on the programs page."""
+    if can_view_clinical(membership):
+        return ProgramOut.model_validate(program)
+    return ProgramSummaryOut.model_validate(program)
+
+
+@router.get("/programs", response={200: list[ProgramOut | ProgramSummaryOut], **ERRORS})
 @paginate(LimitOffsetPagination)
 def list_programs(request):
-    return selectors.programs_for_membership(_reader(request))
+    membership = _lister(request)
+    return [_as_seen_by(membership, p) for p in selectors.programs_for_membership(membership)]
 
 
 @router.post("/programs", response={201: ProgramOut, **ERRORS})
@@ -161,9 +178,22 @@ def create_program(request, payload: ProgramIn):
     return Status(201, program)
 
 
-@router.get("/programs/{program_id}", response={200: ProgramOut, **ERRORS})
+@router.get("/programs/{program_id}", response={200: ProgramOut | ProgramSummaryOut, **ERRORS})
 def get_program(request, program_id: int):
-    return selectors.program_get_for_user(_reader(request), program_id)
+    membership = _lister(request)
+    return _as_seen_by(membership, selectors.program_get_for_user(membership, program_id))
+
+
+@router.patch("/programs/{program_id}", response={200: ProgramOut, **ERRORS})
+def update_program(request, program_id: int, payload: ProgramPatch):
+    """Change some of a program's fields (coordinators and administrators). Changing jurisdiction,
+    substance or framework while sessions are planned or under way answers 409."""
+    program = selectors.program_get_for_user(_lister(request), program_id)
+    _manager(request)
+    try:
+        return services.program_update(actor=request.user, program=program, **changes_from(payload))
+    except services.ProgramChangeRefused as exc:
+        return _conflict(exc)
 
 
 @router.get("/programs/{program_id}/roster", response={200: list[RosterRowOut], **ERRORS})

@@ -71,6 +71,8 @@ Diastolic = Annotated[StrictInt, Field(ge=20, le=200)]
 HeartRate = Annotated[StrictInt, Field(ge=20, le=250)]
 Temperature = Annotated[Decimal, BeforeValidator(_not_bool), Field(ge=30, le=45, max_digits=4, decimal_places=1)]
 Saturation = Annotated[StrictInt, Field(ge=50, le=100)]
+Jurisdiction = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")]
+Description = Annotated[str, StringConstraints(max_length=4000), Text]
 
 
 # --- references -------------------------------------------------------------------------------
@@ -93,6 +95,16 @@ class Violation(Schema):
 
 
 # --- programs ---------------------------------------------------------------------------------
+
+
+class ProgramSummaryOut(Schema):
+    """What the programs page shows retreat, hospitality and peer-support staff: no legal framework,
+    description or registration settings."""
+
+    id: int
+    name: str
+    substance: str
+    jurisdiction: str
 
 
 class ProgramOut(Schema):
@@ -349,7 +361,18 @@ class SessionDetailOut(SessionOut):
 class ProgramIn(StrictSchema):
     name: Title
     substance: Program.Substance
-    jurisdiction: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")]
+    jurisdiction: Jurisdiction
     framework: Program.Framework = Program.Framework.LICENSED_SERVICE_CENTER
     model: Program.Model = Program.Model.SERVICE_CENTER_GROUP
-    description: Annotated[str, StringConstraints(max_length=4000), Text] = ""
+    description: Description = ""
+
+
+class ProgramPatch(StrictSchema):
+    """The fields of ``ProgramIn`` a PATCH sends; none may be null (send "" to clear the description)."""
+
+    name: Title | None = None
+    substance: Program.Substance | None = None
+    jurisdiction: Jurisdiction | None = None
+    framework: Program.Framework | None = None
+    model: Program.Model | None = None
+    description: Description | None = None

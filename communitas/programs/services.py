@@ -2,12 +2,29 @@ from __future__ import annotations
 
 import datetime
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
-from communitas.accounts.models import Organization, User
+from communitas.accounts.models import Membership, Organization, User
 from communitas.core.audit import audit_record
 from communitas.participants.models import Participant
-from communitas.programs.models import Enrollment, Program
+from communitas.programs.models import Enrollment, Program, Session
+from communitas.programs.permissions import can_manage_programs
+
+PROGRAM_FIELDS = frozenset({"name", "substance", "jurisdiction", "framework", "model", "description"})
+LAWFULNESS_FIELDS = frozenset({"jurisdiction", "substance", "framework"})
+ACTIVE_SESSIONS = (Session.Status.PLANNED, Session.Status.IN_PROGRESS)
+
+
+class ProgramChangeRefused(ValueError):
+    """A valid change that the program's current state does not allow; nothing was saved."""
+
+
+def _program_validate(program: Program) -> None:
+    """What a program must pass before it is saved, new or changed: the model's choices and lengths
+    and its name unique in the organization (raises ``ValidationError``)."""
+    program.full_clean()
 
 
 @transaction.atomic
@@ -31,7 +48,7 @@ def program_create(
         framework=framework,
         model=model,
     )
-    program.full_clean()
+    _program_validate(program)
     program.save()
     audit_record(
         action="programs.program.created",
@@ -41,6 +58,59 @@ def program_create(
         data={"substance": substance, "jurisdiction": jurisdiction, "framework": framework, "model": model},
     )
     return program
+
+
+@transaction.atomic
+def program_update(*, actor: User, program: Program, **fields) -> Program:
+    """Change any of ``PROGRAM_FIELDS``, validated as on create; audit the changed field names only.
+
+    Jurisdiction, substance and legal framework decide whether the program is lawful (compliance)
+    and which documents, screening and session rules apply. They may change, but not while the
+    program has a session planned or under way: those were checked against the old values, so
+    they must be cancelled or ended first (``ProgramChangeRefused``). Completed and cancelled
+    sessions keep the checks recorded when they ran. Enrolments stay; their readiness is worked
+    out again under the new values (e.g. a new substance needs a new screening).
+
+    Refused or invalid input saves nothing and leaves ``program`` as it was."""
+    unknown = set(fields) - PROGRAM_FIELDS
+    if unknown:
+        raise TypeError(f"program_update() got unknown fields: {', '.join(sorted(unknown))}")
+    _require_manager(actor, program.organization_id)
+    changed = sorted(k for k, v in fields.items() if getattr(program, k) != v)
+    if not changed:
+        return program
+    if LAWFULNESS_FIELDS & set(changed) and program.sessions.filter(status__in=ACTIVE_SESSIONS).exists():
+        raise ProgramChangeRefused(
+            _(
+                "This program has sessions planned or under way. Cancel or end them before changing its "
+                "jurisdiction, substance or legal framework."
+            )
+        )
+    before = {k: getattr(program, k) for k in changed}
+    for name in changed:
+        setattr(program, name, fields[name])
+    try:
+        _program_validate(program)
+    except ValidationError:
+        for name, value in before.items():
+            setattr(program, name, value)
+        raise
+    program.save(update_fields=[*changed, "updated_at"])
+    audit_record(
+        action="programs.program.updated",
+        actor=actor,
+        organization_id=program.organization_id,
+        obj=program,
+        data={"fields": changed},
+    )
+    return program
+
+
+def _require_manager(actor: User | None, organization_id: int) -> None:
+    """Services re-check: the actor manages programs in this organization."""
+    membership = Membership.objects.filter(user=actor, organization_id=organization_id).first() if actor else None
+    if actor is None or not actor.is_active or not can_manage_programs(membership):
+        raise PermissionDenied
 
 
 @transaction.atomic
@@ -153,9 +223,9 @@ def document_complete(*, enrollment: Enrollment, kind: str, actor: User):
     from django.utils import timezone
 
     from communitas.programs.models import ParticipantDocument
-    from communitas.programs.readiness import documents_for
+    from communitas.programs.selectors import required_documents
 
-    kinds = {d["kind"] for d in documents_for(enrollment.program.jurisdiction)}
+    kinds = {d["kind"] for d in required_documents(enrollment.program)}
     if kind not in kinds:
         raise ValueError(f"{kind!r} is not a document {enrollment.program.jurisdiction} requires")
     document, created = ParticipantDocument.objects.get_or_create(

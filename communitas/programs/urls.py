@@ -9,6 +9,7 @@ urlpatterns = [
     path("consents/", views.consent_documents, name="consent_documents"),
     path("new/", views.program_new, name="new"),
     path("<int:program_id>/", views.program_detail, name="detail"),
+    path("<int:program_id>/edit/", views.program_edit, name="edit"),
     path("<int:program_id>/invite/", views.program_invite, name="invite"),
     path("<int:program_id>/settings/", views.program_settings, name="settings"),
     path("<int:program_id>/roster/", views.roster, name="roster"),

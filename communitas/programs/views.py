@@ -6,9 +6,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from communitas.compliance.legal import program_lawfulness
+from communitas.compliance.rulepacks import UnknownJurisdiction
+from communitas.compliance.selectors import rule_pack_for
 from communitas.participants import selectors as participant_selectors
 from communitas.participants import services as participant_services
 from communitas.participants.models import ConsentDocument, ConsentScope
@@ -22,7 +26,6 @@ from communitas.programs.permissions import (
     can_view_roster,
     require,
 )
-from communitas.programs.readiness import documents_for
 from communitas.safety import screening_selectors
 from communitas.safety import screening_services as screening
 from communitas.safety.screening.decisions import clearable
@@ -58,6 +61,23 @@ def program_new(request):
 
 
 @login_required
+def program_edit(request, program_id: int):
+    membership = require(can_manage_programs, request.membership)
+    program = selectors.program_get_for_user(membership, program_id)
+    form = ProgramForm(request.POST or None, initial={name: getattr(program, name) for name in ProgramForm.base_fields})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.program_update(actor=request.user, program=program, **form.cleaned_data)
+        except (ValidationError, services.ProgramChangeRefused) as exc:
+            form.add_error(None, "; ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, _("Program saved."))
+            return redirect("programs:detail", program_id=program.pk)
+    context = {"form": form, "program": program}
+    return render(request, "programs/program_form.html", context, status=400 if form.errors else 200)
+
+
+@login_required
 def program_detail(request, program_id: int):
     membership = require(can_view_clinical, request.membership)
     program = selectors.program_get_for_user(membership, program_id)
@@ -66,9 +86,21 @@ def program_detail(request, program_id: int):
         if program.registration_open and program.registration_key
         else ""
     )
+    today = timezone.localdate()
+    try:
+        rule_pack, rule_pack_problem = (
+            rule_pack_for(organization_id=program.organization_id, jurisdiction=program.jurisdiction, on=today),
+            "",
+        )
+    except UnknownJurisdiction as exc:
+        rule_pack, rule_pack_problem = None, str(exc)
     context = {
         "program": program,
         "rows": selectors.roster(program),
+        "retreats": program.retreats.order_by("starts_on", "pk"),
+        "lawfulness": program_lawfulness(program, on=today),
+        "rule_pack": rule_pack,
+        "rule_pack_problem": rule_pack_problem,
         "can_manage": can_manage_programs(membership),
         "registration_url": registration_url,
         "documents": program.consent_documents.all(),
@@ -123,7 +155,7 @@ def _enrollment_context(request, membership, program, enrollment, decision_form=
         "status": status,
         "reasons": reasons,
         "readiness": selectors.enrollment_readiness(enrollment, consent=consent, screening_outcome=status.outcome),
-        "documents": [(d, d["kind"] in done) for d in documents_for(program.jurisdiction)],
+        "documents": [(d, d["kind"] in done) for d in selectors.required_documents(program)],
         "consents": [(value, label, consent.get(value)) for value, label in ConsentScope.choices],
         "can_decide": can_decide_screening(membership),
         "can_manage": can_manage_programs(membership),
