@@ -135,3 +135,21 @@ def care_team_colleagues(organization_id: int, *, exclude_user) -> QuerySet:
         .order_by("full_name", "email")
         .distinct()
     )
+
+
+def needs_medical_oversight(participant_ids: list[int], substance: str) -> set[int]:
+    """People whose newest screening for ``substance`` was cleared on condition of medical oversight
+    (staffing and group formation place them only with medically qualified staff)."""
+    from communitas.programs.staffing import MEDICAL_OVERSIGHT_RULES
+    from communitas.safety.models import Screening, ScreeningDecision
+
+    newest: dict[int, int] = {}
+    for screening in Screening.objects.filter(participant_id__in=participant_ids, substance=substance).order_by(
+        "created_at", "id"
+    ):
+        newest[screening.participant_id] = screening.pk
+    cleared: set[int] = set()
+    for decision in ScreeningDecision.objects.filter(screening_id__in=newest.values(), decision="clear"):
+        if MEDICAL_OVERSIGHT_RULES & set(decision.rule_ids):
+            cleared.add(decision.screening_id)
+    return {pid for pid, sid in newest.items() if sid in cleared}

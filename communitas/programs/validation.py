@@ -6,7 +6,8 @@ import datetime
 from decimal import Decimal
 
 from communitas.programs.models import Attendance, DoseRecord, Session
-from communitas.programs.staffing import MEDICAL_OVERSIGHT_RULES, Attendee, SessionFacts, StaffMember, Violation
+from communitas.programs.selectors import needs_medical_oversight
+from communitas.programs.staffing import Attendee, SessionFacts, StaffMember, Violation
 from communitas.programs.staffing import validate_session as _validate
 
 
@@ -33,22 +34,6 @@ def _staff(session: Session, on: datetime.date) -> list[StaffMember]:
             )
         )
     return out
-
-
-def _needs_medical(participant_ids: list[int], substance: str) -> set[int]:
-    """People whose screening reasons were cleared on condition of medical oversight."""
-    from communitas.safety.models import Screening, ScreeningDecision
-
-    newest: dict[int, int] = {}
-    for screening in Screening.objects.filter(participant_id__in=participant_ids, substance=substance).order_by(
-        "created_at", "id"
-    ):
-        newest[screening.participant_id] = screening.pk
-    cleared: set[int] = set()
-    for decision in ScreeningDecision.objects.filter(screening_id__in=newest.values(), decision="clear"):
-        if MEDICAL_OVERSIGHT_RULES & set(decision.rule_ids):
-            cleared.add(decision.screening_id)
-    return {pid for pid, sid in newest.items() if sid in cleared}
 
 
 def _doses(session: Session) -> dict[int, Decimal]:
@@ -116,7 +101,7 @@ def session_violations(session: Session, *, when: datetime.datetime) -> list[Vio
     program = session.program
     rows = list(Attendance.objects.filter(session=session).select_related("participant"))
     ids = [a.participant_id for a in rows]
-    medical = _needs_medical(ids, program.substance)
+    medical = needs_medical_oversight(ids, program.substance)
     ready = roster_statuses(program, ids)
     given = _doses(session)
     doses = {a.participant_id: _as_float(given.get(a.participant_id, a.planned_dose_mg)) for a in rows}
