@@ -3,6 +3,10 @@
 from ninja import NinjaAPI
 
 from communitas.accounts.api_auth import BearerTokenAuth, VerifiedSessionAuth
+from communitas.community.api_circles import router as community_circles_router
+from communitas.community.api_partners import router as community_partners_router
+from communitas.community.api_pods import router as community_pods_router
+from communitas.community.api_reflections import router as community_reflections_router
 from communitas.compliance.api import router as compliance_router
 from communitas.core.api import install_error_handlers
 from communitas.facilitators.api import router as facilitators_router
@@ -28,4 +32,8 @@ api.add_router("", safety_router)
 api.add_router("", facilitators_router)
 api.add_router("", programs_router)
 api.add_router("", compliance_router)
+api.add_router("", community_circles_router)
+api.add_router("", community_pods_router)
+api.add_router("", community_partners_router)
+api.add_router("", community_reflections_router)
 api.add_router("/fhir", fhir_router)

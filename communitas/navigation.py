@@ -4,6 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from communitas.accounts.permissions import can_manage_organization
+from communitas.community.circle_permissions import can_open_circles, can_view_partners
+from communitas.community.permissions import can_view_pods
 from communitas.facilitators.permissions import can_view_facilitators
 from communitas.outcomes.permissions import can_view_outcomes
 from communitas.participants.permissions import can_view_participants
@@ -37,6 +39,9 @@ def navigation(request):
         "nav_programs": can_view_roster(membership),
         "nav_facilitators": can_view_facilitators(membership),
         "nav_compliance": can_view_participants(membership),
+        "nav_circles": can_open_circles(membership),
+        "nav_pods": can_view_pods(membership),
+        "nav_partners": can_view_partners(membership),
         "nav_alerts": can_handle_alerts(membership),
         "open_alerts": _LazyCount(open_alert_count, membership) if can_handle_alerts(membership) else 0,
         "nav_adverse_events": can_record_adverse_events(membership),

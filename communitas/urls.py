@@ -23,6 +23,8 @@ urlpatterns = [
     path("safety/", include("communitas.safety.urls")),
     path("facilitators/", include("communitas.facilitators.urls")),
     path("compliance/", include("communitas.compliance.urls")),
+    path("community/", include("communitas.community.urls")),
+    path("c/", include("communitas.community.space_urls")),
     path("robots.txt", robots),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
