@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from communitas.accounts.api_auth import BearerTokenAuth, VerifiedSessionAuth
 from communitas.community.api_circles import router as community_circles_router
+from communitas.community.api_formation import router as community_formation_router
 from communitas.community.api_partners import router as community_partners_router
 from communitas.community.api_pods import router as community_pods_router
 from communitas.community.api_reflections import router as community_reflections_router
@@ -33,6 +34,7 @@ api.add_router("", facilitators_router)
 api.add_router("", programs_router)
 api.add_router("", compliance_router)
 api.add_router("", community_circles_router)
+api.add_router("", community_formation_router)
 api.add_router("", community_pods_router)
 api.add_router("", community_partners_router)
 api.add_router("", community_reflections_router)

@@ -297,3 +297,106 @@ def test_a_coordinator_runs_a_retreat_session_end_to_end(page, live_server, org,
     assert session.circle.name == "Cedar circle" and session.circle.retreat.name == "Spring retreat"
     assert DoseRecord.objects.get(session=session).amount_mg == 20
     assert VitalSigns.objects.get(session=session).heart_rate == 88
+
+
+def test_a_coordinator_forms_circles_locks_one_and_forms_again(page, live_server, org, alice):
+    import datetime
+
+    from communitas.community.models import FormationRun
+    from communitas.programs import session_services as sessions
+    from communitas.programs.services import program_create
+    from tests.facilitator_helpers import make_profile
+    from tests.factories import ParticipantFactory
+
+    program = program_create(organization=org, actor=alice, name="Integration", substance="none", jurisdiction="US-OR")
+    retreat = sessions.retreat_create(
+        program=program,
+        actor=alice,
+        name="Autumn retreat",
+        starts_on=datetime.date(2026, 12, 1),
+        ends_on=datetime.date(2026, 12, 5),
+        capacity=20,
+    )
+    for name in ("Cedar", "Pine"):
+        sessions.circle_create(program=program, retreat=retreat, actor=alice, name=name, capacity=4)
+    make_profile(org, alice, display_name="Ana", languages=["es", "en"])
+    make_profile(org, alice, display_name="Ben", languages=["en"])
+    people = [ParticipantFactory(organization=org, preferred_language="en") for _ in range(6)]
+    for person in people:
+        sessions.retreat_enroll(retreat=retreat, participant=person, actor=alice)
+
+    _sign_in(page, live_server, "alice@cascadia.example")
+    page.wait_for_selector("h1")
+    page.goto(f"{live_server.url}/programs/{program.pk}/retreats/{retreat.pk}/")
+    page.click("text=Form circles")
+    page.wait_for_selector("h1:has-text('Form circles for Autumn retreat')")
+    page.check("input[name=balance][value=age_band]")
+    page.click("main form button[type=submit]")
+    page.wait_for_selector("#formation-status:has-text('Best possible assignment found')")
+    first = FormationRun.objects.get()
+    keep = people[0].pseudonym
+    page.check(f"input[name=lock][value='{keep}']")
+    page.click("text=Form again, keeping the locked placements")
+    page.wait_for_selector("text=Formed again with 1 placement(s) locked.")
+    page.wait_for_selector("#rule-report:has-text('lock')")
+    second = FormationRun.objects.exclude(pk=first.pk).get()
+    assert second.result["assignments"][keep] == first.result["assignments"][keep]
+    assert page.locator(f"#assignments tr:has-text('{keep}') .pill").inner_text() == "locked"
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("text=Apply to the circles")
+    page.wait_for_selector("text=The circles now hold these people and facilitators.")
+    assert sum(circle.members.count() for circle in retreat.circles.all()) == 6
+
+
+def test_a_participant_accepts_a_pod_and_logs_a_check_in_on_a_phone(browser, live_server, org, alice):
+    import datetime
+
+    from communitas.community import pod_services
+    from communitas.community.links import community_link_create
+    from communitas.community.models import PodCheckIn, PodMember
+    from communitas.programs import session_services as sessions
+    from communitas.programs.services import program_create
+    from tests.factories import ParticipantFactory
+
+    program = program_create(organization=org, actor=alice, name="Integration", substance="none", jurisdiction="US-OR")
+    retreat = sessions.retreat_create(
+        program=program,
+        actor=alice,
+        name="Autumn retreat",
+        starts_on=datetime.date(2026, 10, 1),
+        ends_on=datetime.date(2026, 10, 5),
+        capacity=20,
+    )
+    people = [ParticipantFactory(organization=org, preferred_language="en") for _ in range(3)]
+    for person in people:
+        sessions.retreat_enroll(retreat=retreat, participant=person, actor=alice)
+    pod_services.pods_propose(retreat=retreat, actor=alice)
+    pod_services.pods_send(retreat=retreat, actor=alice)
+    me = people[0]
+    member = PodMember.objects.get(participant=me)
+    for other in PodMember.objects.filter(pod=member.pod).exclude(pk=member.pk):
+        pod_services.pod_respond(member=other, accept=True)
+    _link, token = community_link_create(participant=me, actor=alice)
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    phone = context.new_page()
+    phone.set_default_timeout(10_000)
+    try:
+        phone.goto(f"{live_server.url}/c/{token}/")
+        phone.click(f"a[href*='/pods/{member.pod_id}/']")
+        phone.click("button[value=accept]")
+        phone.wait_for_selector("text=Log a check-in")
+        phone.check("input[name=mode][value=call]")
+        phone.fill("input[name=mood]", "7")
+        phone.fill("textarea[name=note]", "We talked about the first week home.")
+        phone.click("form[action$='/check-ins/'] button[type=submit]")
+        phone.wait_for_selector("text=mood 7/10")
+        assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    except Exception:
+        ARTIFACTS.mkdir(exist_ok=True)
+        phone.screenshot(path=str(ARTIFACTS / "pod-check-in.png"), full_page=True)
+        raise
+    finally:
+        context.close()
+    check_in = PodCheckIn.objects.get()
+    assert check_in.mood == 7 and check_in.note == "We talked about the first week home." and not check_in.note_shared

@@ -14,6 +14,7 @@ from django.test.utils import override_settings
 from communitas.accounts import services as accounts
 from communitas.accounts.models import ApiToken, Membership, Organization, User
 from communitas.demo import people
+from communitas.demo.community_seed import seed_community
 from communitas.demo.journey_seed import seed_journeys
 from communitas.demo.outcomes_seed import seed_outcomes
 from communitas.demo.sessions_seed import seed_sessions
@@ -135,6 +136,7 @@ def _seed_organization(spec: dict, rng: random.Random) -> Organization:
     seed_outcomes(org, rng)
     seed_journeys(org, rng)
     seed_sessions(org)
+    seed_community(org, rng)
     return org
 
 

@@ -9,6 +9,7 @@ doi:10.5334/dsj-2020-043. A contribution that needs the partner's approval may b
 exported only under a current ``ContributionApproval``; see ``community/governance.py``.
 """
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,9 @@ from communitas.core.fields import EncryptedCharField, EncryptedEmailField, Encr
 from communitas.core.models import OrganizationScopedModel
 from communitas.facilitators.models import language_tags
 from communitas.participants.models import phone_number
+
+# A public line may be a short code: 988 (US Suicide & Crisis Lifeline), 116 123 (Samaritans, UK).
+public_line = RegexValidator(r"^[0-9+().\- ]{3,40}$", _("Use digits, spaces and + ( ) - . only."))
 
 __all__ = ["ContributionApproval", "Partner", "PartnerContribution", "Referral"]
 
@@ -35,7 +39,7 @@ class Partner(OrganizationScopedModel):
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     description = models.TextField(_("description"), max_length=4000, blank=True)
     website = models.URLField(_("website"), max_length=500, blank=True)
-    public_phone = models.CharField(_("public phone line"), max_length=40, blank=True, validators=[phone_number])
+    public_phone = models.CharField(_("public phone line"), max_length=40, blank=True, validators=[public_line])
     # The named contact person is personal data: encrypted at rest.
     contact_name = EncryptedCharField(_("contact person"), max_length=150, blank=True)
     contact_email = EncryptedEmailField(_("contact email"), max_length=254, blank=True)
