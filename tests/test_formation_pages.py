@@ -53,6 +53,7 @@ def form(client, retreat, **changes):
         "weight_together": "10",
         "weight_no_isolation": "5",
         "weight_balance": "1",
+        "weight_schedule": "2",
         "time_limit": "5",
     }
     data.update(changes)
@@ -208,3 +209,44 @@ def test_the_api_forms_reads_and_applies_runs(client, alice_api, bob_api, charli
     assert applied.status_code == 200 and applied.json()["applied_at"]
     assert client.post(f"/api/v1/community/formation-runs/{run_id}/apply", **alice_api).status_code == 409
     assert cedar.members.count() + pine.members.count() == len(retreat_setting["people"])
+
+
+@pytest.mark.django_db
+def test_people_go_to_the_circle_that_meets_when_they_can(alice, alice_client, retreat_setting):
+    import datetime as dt
+
+    from communitas.community.circle_services import series_create
+
+    retreat, people = retreat_setting["retreat"], retreat_setting["people"]
+    cedar, pine = retreat_setting["circles"]
+    ana, ben = retreat_setting["staff"]
+    sessions.circle_set_members(circle=cedar, actor=alice, participants=[], facilitators=[ana])
+    sessions.circle_set_members(circle=pine, actor=alice, participants=[], facilitators=[ben])
+    for circle, weekday, hour in ((cedar, 1, 18), (pine, 5, 10)):  # Tuesday evening, Saturday morning
+        series_create(
+            circle=circle,
+            actor=alice,
+            title=circle.name,
+            mode="in_person",
+            location="Hall",
+            weekday=weekday,
+            start_time=dt.time(hour, 0),
+            duration_minutes=90,
+            time_zone="America/Los_Angeles",
+            starts_on=dt.date(2026, 12, 8),
+            meeting_count=4,
+        )
+    for n, person in enumerate(people[1:]):  # people[0] speaks Spanish: wherever Ana leads
+        slot = "weekday_evening" if n % 2 else "weekend_morning"
+        PodPreference.objects.create(organization_id=retreat.organization_id, participant=person, availability=[slot])
+    form(alice_client, retreat, weight_schedule="20")
+    run = FormationRun.objects.get()
+    assert {c["id"]: c["slots"] for c in run.problem["circles"]} == {
+        f"c{cedar.pk}": ["weekday_evening"],
+        f"c{pine.pk}": ["weekend_morning"],
+    }
+    schedule = next(r for r in run.result["rule_report"] if r["rule"] == "schedule")
+    assert schedule["penalty"] == 0
+    for n, person in enumerate(people[1:]):
+        wanted = cedar if n % 2 else pine
+        assert run.result["assignments"][person.pseudonym] == f"c{wanted.pk}"

@@ -10,9 +10,11 @@ What the input holds (``docs/group-formation.md`` has the solver's semantics):
   staffing uses). Affinity ``veterans`` when they said they are a veteran. Attributes the
   coordinator may balance or keep from isolating: ``gender`` (self-described, when given),
   ``age_band`` (from the date of birth) and ``veteran``. ``together``: whom they asked to be with;
-  ``never``: the never-together pairs staff recorded.
+  ``never``: the never-together pairs staff recorded. ``availability``: the times that suit them
+  (peer-support preferences), when they said.
 * **circles**: the retreat's circles by ``c<id>``; ``max_size`` is the circle's capacity,
-  ``min_size`` the coordinator's choice; the affinity is the circle's affinity focus, lower-cased.
+  ``min_size`` the coordinator's choice; the affinity is the circle's affinity focus, lower-cased;
+  ``slots``: when its integration series meets (weekday or weekend morning, afternoon, evening).
 * **facilitators**: the organization's active facilitator profiles by ``f<id>``, with their
   languages and whether a medical licence is in date on the retreat's first day.
 """
@@ -27,7 +29,7 @@ from django.utils import timezone
 
 from communitas.accounts.models import Membership, User
 from communitas.community.formation import FormationInputError, form_groups, parse_problem
-from communitas.community.models import FormationRun, MatchingProfile, NeverTogether, PodPreference
+from communitas.community.models import CircleSeries, FormationRun, MatchingProfile, NeverTogether, PodPreference
 from communitas.core.audit import audit_record
 from communitas.facilitators.models import Credential, FacilitatorProfile
 from communitas.facilitators.rules import medically_qualified
@@ -39,7 +41,7 @@ from communitas.programs.session_services import circle_set_members
 
 LIVE = (Enrollment.Status.APPLICANT, Enrollment.Status.ENROLLED)
 ATTRIBUTES = ("gender", "age_band", "veteran")
-WEIGHTS = ("together", "no_isolation", "balance")
+WEIGHTS = ("together", "no_isolation", "balance", "schedule")
 MAX_TIME_LIMIT_S = 60
 AGE_BANDS = ((18, 29), (30, 39), (40, 49), (50, 59), (60, 69))
 
@@ -58,6 +60,20 @@ def age_band(date_of_birth: datetime.date | None, *, on: datetime.date) -> str |
         if low <= years <= high:
             return f"{low}-{high}"
     return "70+" if years >= 70 else None
+
+
+def series_slot(weekday: int, start: datetime.time) -> str:
+    """The pod-preference slot a circle's meetings fall in (``PodPreference.Slot``): weekday or
+    weekend, morning (before 12:00), afternoon (before 17:00) or evening, in the series' local time."""
+    part = "morning" if start.hour < 12 else "afternoon" if start.hour < 17 else "evening"
+    return f"{'weekend' if weekday >= 5 else 'weekday'}_{part}"
+
+
+def _circle_slots(circles: list[Circle]) -> dict[int, list[str]]:
+    slots: dict[int, set[str]] = {}
+    for series in CircleSeries.objects.filter(circle__in=circles, cancelled_at__isnull=True):
+        slots.setdefault(series.circle_id, set()).add(series_slot(series.weekday, series.start_time))
+    return {circle_id: sorted(found) for circle_id, found in slots.items()}
 
 
 def retreat_applicants(retreat: Retreat) -> list[Participant]:
@@ -100,6 +116,7 @@ def _applicants(retreat: Retreat, people: list[Participant]) -> list[dict]:
         if profile and profile.gender:
             attributes["gender"] = profile.gender
         together = sorted(pseudonym[o.pk] for o in profile.together_with.all() if o.pk in pseudonym) if profile else []
+        availability = sorted(preference.availability) if preference and preference.availability else None
         out.append(
             {
                 "id": person.pseudonym,
@@ -109,6 +126,7 @@ def _applicants(retreat: Retreat, people: list[Participant]) -> list[dict]:
                 "attributes": attributes,
                 "together": together,
                 "never": sorted(never.get(person.pk, [])),
+                "availability": availability,
             }
         )
     return out
@@ -151,6 +169,7 @@ def formation_problem(
     if not circles:
         raise FormationInputError("this retreat has no circles yet: add circles first")
     people = retreat_applicants(retreat)
+    slots = _circle_slots(circles)
     return {
         "circles": [
             {
@@ -158,6 +177,7 @@ def formation_problem(
                 "min_size": min(min_sizes.get(circle.pk, 1), circle.capacity),
                 "max_size": circle.capacity,
                 "affinity": circle.affinity.strip().lower() or None,
+                "slots": slots.get(circle.pk, []),
             }
             for circle in circles
         ],

@@ -56,6 +56,9 @@ class FormationForm(forms.Form):
         label=gettext_lazy("Weight: nobody isolated"), min_value=0, max_value=100, initial=5
     )
     weight_balance = forms.IntegerField(label=gettext_lazy("Weight: balance"), min_value=0, max_value=100, initial=1)
+    weight_schedule = forms.IntegerField(
+        label=gettext_lazy("Weight: meetings at times that suit people"), min_value=0, max_value=100, initial=2
+    )
     time_limit = forms.IntegerField(
         label=gettext_lazy("Time limit (seconds)"), min_value=1, max_value=services.MAX_TIME_LIMIT_S, initial=10
     )
@@ -87,6 +90,7 @@ class FormationForm(forms.Form):
                 "together": data["weight_together"],
                 "no_isolation": data["weight_no_isolation"],
                 "balance": data["weight_balance"],
+                "schedule": data["weight_schedule"],
             },
         }
 
@@ -104,6 +108,7 @@ class FormationForm(forms.Form):
             "weight_together": weights.get("together", 10),
             "weight_no_isolation": weights.get("no_isolation", 5),
             "weight_balance": weights.get("balance", 1),
+            "weight_schedule": weights.get("schedule", 2),
         }
         for circle in run.problem["circles"]:
             initial[f"min_{circle['id'][1:]}"] = circle["min_size"]
