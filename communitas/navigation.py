@@ -7,6 +7,7 @@ from communitas.accounts.permissions import can_manage_organization
 from communitas.community.circle_permissions import can_open_circles, can_view_partners
 from communitas.community.permissions import can_view_pods
 from communitas.facilitators.permissions import can_view_facilitators
+from communitas.insights.permissions import can_read_research
 from communitas.outcomes.permissions import can_view_outcomes
 from communitas.participants.permissions import can_view_participants
 from communitas.programs.permissions import can_view_roster
@@ -42,6 +43,7 @@ def navigation(request):
         "nav_circles": can_open_circles(membership),
         "nav_pods": can_view_pods(membership),
         "nav_partners": can_view_partners(membership),
+        "nav_research": can_read_research(membership),
         "nav_alerts": can_handle_alerts(membership),
         "open_alerts": _LazyCount(open_alert_count, membership) if can_handle_alerts(membership) else 0,
         "nav_adverse_events": can_record_adverse_events(membership),
@@ -78,4 +80,6 @@ def home(request):
         return redirect("participants:list")
     if can_view_roster(request.membership):
         return redirect("programs:list")
+    if can_read_research(request.membership):
+        return redirect("insights:home")
     return render(request, "accounts/home.html")

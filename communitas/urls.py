@@ -25,6 +25,7 @@ urlpatterns = [
     path("compliance/", include("communitas.compliance.urls")),
     path("community/", include("communitas.community.urls")),
     path("c/", include("communitas.community.space_urls")),
+    path("insights/", include("communitas.insights.urls")),
     path("robots.txt", robots),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
