@@ -27,8 +27,10 @@ R_SCRIPT = """
 suppressMessages(library(lme4)); d <- read.csv(commandArgs(TRUE)[1])
 t <- system.time(m <- lmer(score ~ time * engagement + (1|group) + (1|group:participant), d, REML = TRUE))
 vc <- as.data.frame(VarCorr(m))
-cat(sprintf('{"seconds": %.4f, "loglik": %.6f, "time_engagement": %.8f, "group": %.8f}',
-    t[["elapsed"]], as.numeric(logLik(m)), fixef(m)[["time:engagement"]], vc$vcov[vc$grp == "group"]))
+se <- sqrt(diag(as.matrix(vcov(m))))
+cat(sprintf('{"seconds": %.4f, "loglik": %.6f, "time_engagement": %.10f, "group": %.10f, "se": %.10f}',
+    t[["elapsed"]], as.numeric(logLik(m)), fixef(m)[["time:engagement"]], vc$vcov[vc$grp == "group"],
+    se[["time:engagement"]]))
 """
 
 
@@ -43,8 +45,8 @@ def lme4_available() -> bool:
 def run_communitas(data):
     start = time.perf_counter()
     result = fit_mixed(data, FORMULA, participant="participant", group="group")
-    fe = result.fixed_effects["time:engagement"].estimate
-    return time.perf_counter() - start, result.loglik, fe, result.variance_components["group"]
+    fe = result.fixed_effects["time:engagement"]
+    return time.perf_counter() - start, result.loglik, fe.estimate, result.variance_components["group"], fe.se
 
 
 def run_statsmodels(data):
@@ -55,7 +57,8 @@ def run_statsmodels(data):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = model.fit(reml=True)
-    return time.perf_counter() - start, fit.llf, fit.fe_params["time:engagement"], fit.cov_re.iloc[0, 0]
+    seconds = time.perf_counter() - start
+    return seconds, fit.llf, fit.fe_params["time:engagement"], fit.cov_re.iloc[0, 0], fit.bse_fe["time:engagement"]
 
 
 def run_lme4(data, workdir: Path):
@@ -65,7 +68,7 @@ def run_lme4(data, workdir: Path):
     script.write_text(R_SCRIPT)
     out = subprocess.run(["Rscript", str(script), str(path)], capture_output=True, text=True, check=True)  # noqa: S603, S607
     row = json.loads(out.stdout.strip().splitlines()[-1])
-    return row["seconds"], row["loglik"], row["time_engagement"], row["group"]
+    return row["seconds"], row["loglik"], row["time_engagement"], row["group"], row["se"]
 
 
 def main() -> None:
@@ -96,7 +99,8 @@ def main() -> None:
                 if other:
                     print(
                         f"{'':>12} loglik diff vs {name}: {ours[1] - other[1]:+.2e}; time:engagement rel diff "
-                        f"{abs(ours[2] / other[2] - 1):.1e}; group variance rel diff {abs(ours[3] / other[3] - 1):.1e}"
+                        f"{abs(ours[2] / other[2] - 1):.1e} (SE {abs(ours[4] / other[4] - 1):.1e}); "
+                        f"group variance rel diff {abs(ours[3] / other[3] - 1):.1e}"
                     )
 
 
