@@ -202,7 +202,16 @@ def test_the_api_forms_reads_and_applies_runs(client, alice_api, bob_api, charli
     assert client.post(url, body, content_type="application/json", **bob_api).status_code == 403
     assert client.post(url, body, content_type="application/json", **charlie_api).status_code == 404
     assert client.get(f"/api/v1/community/formation-runs/{run_id}", **charlie_api).status_code == 404
-    for bad in ({**body, "balance": ["shoe_size"]}, {**body, "surprise": 1}, {**body, "time_limit_s": 999}):
+    bad_bodies = (
+        {**body, "balance": ["shoe_size"]},
+        {**body, "surprise": 1},
+        {**body, "time_limit_s": 999},
+        {**body, "min_sizes": {"999999": 1}},  # not a circle of this retreat
+        {**body, "min_sizes": {str(cedar.pk): 9}},  # more than the circle holds
+        {**body, "min_sizes": {str(cedar.pk): -1}},
+        {**body, "locks": {"nobody": f"c{cedar.pk}"}},
+    )
+    for bad in bad_bodies:
         assert client.post(url, bad, content_type="application/json", **alice_api).status_code == 422
     assert FormationRun.objects.count() == 1
     applied = client.post(f"/api/v1/community/formation-runs/{run_id}/apply", **alice_api)

@@ -63,8 +63,8 @@ def create_run(request, retreat_id: int, payload: FormationIn):
         raise Http404("no such retreat")
     choices = payload.model_dump()
     time_limit = choices.pop("time_limit_s")
-    if any(value < 0 for value in [*choices["min_sizes"].values(), *choices["weights"].values()]):
-        return Status(422, {"error": "validation_error", "detail": "sizes and weights are 0 or more"})
+    if any(value < 0 for value in choices["weights"].values()):
+        return Status(422, {"error": "validation_error", "detail": "weights are 0 or more"})
     try:
         run = services.formation_run_create(retreat=retreat, actor=request.user, time_limit_s=time_limit, **choices)
     except FormationInputError as exc:

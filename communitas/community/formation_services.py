@@ -88,7 +88,8 @@ def retreat_circles(retreat: Retreat) -> list[Circle]:
     return list(Circle.objects.filter(retreat=retreat).order_by("name", "pk"))
 
 
-def _applicants(retreat: Retreat, people: list[Participant]) -> list[dict]:
+def applicant_rows(retreat: Retreat, people: list[Participant]) -> list[dict]:
+    """The solver's applicant entries for ``people`` (by pseudonym), in the same order."""
     ids = [p.pk for p in people]
     pseudonym = {p.pk: p.pseudonym for p in people}
     substance = retreat.program.substance
@@ -168,13 +169,22 @@ def formation_problem(
     circles = retreat_circles(retreat)
     if not circles:
         raise FormationInputError("this retreat has no circles yet: add circles first")
+    capacity = {circle.pk: circle for circle in circles}
+    for circle_id, size in min_sizes.items():
+        if circle_id not in capacity:
+            raise FormationInputError(f"circle {circle_id} is not a circle of this retreat")
+        if not 0 <= size <= capacity[circle_id].capacity:
+            raise FormationInputError(
+                f"{capacity[circle_id].name}: the fewest members must be between 0 and its capacity "
+                f"({capacity[circle_id].capacity})"
+            )
     people = retreat_applicants(retreat)
     slots = _circle_slots(circles)
     return {
         "circles": [
             {
                 "id": f"c{circle.pk}",
-                "min_size": min(min_sizes.get(circle.pk, 1), circle.capacity),
+                "min_size": min_sizes.get(circle.pk, min(1, circle.capacity)),
                 "max_size": circle.capacity,
                 "affinity": circle.affinity.strip().lower() or None,
                 "slots": slots.get(circle.pk, []),
@@ -182,7 +192,7 @@ def formation_problem(
             for circle in circles
         ],
         "facilitators": _facilitators(retreat, max_circles_per_facilitator),
-        "applicants": _applicants(retreat, people),
+        "applicants": applicant_rows(retreat, people),
         "rules": {
             "facilitators_per_circle": facilitators_per_circle,
             "no_isolation": list(no_isolation or []),

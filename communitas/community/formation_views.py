@@ -160,9 +160,10 @@ def _run(membership, run_id: int) -> FormationRun:
 
 
 def _people_rows(retreat: Retreat) -> list[dict]:
-    problem_rows = {row["id"]: row for row in services._applicants(retreat, services.retreat_applicants(retreat))}
+    people = services.retreat_applicants(retreat)
     return [
-        {"participant": person, **problem_rows[person.pseudonym]} for person in services.retreat_applicants(retreat)
+        {"participant": person, **row}
+        for person, row in zip(people, services.applicant_rows(retreat, people), strict=True)
     ]
 
 

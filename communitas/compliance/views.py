@@ -4,7 +4,6 @@ registry row for the deployment's staff."""
 
 from __future__ import annotations
 
-import datetime
 import json
 
 from django.contrib import messages
@@ -133,7 +132,7 @@ def legal_status(request):
 def legal_status_add(request):
     if not can_edit_legal_status(request.user):
         raise PermissionDenied
-    form = LegalStatusRowForm(request.POST or None, initial={"effective_from": datetime.date.today()})
+    form = LegalStatusRowForm(request.POST or None, initial={"effective_from": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
             services.legal_status_row_add(actor=request.user, **form.cleaned_data)

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from communitas.core.audit import audit_record
 from communitas.insights.dataset import FIELDS, analysis_rows, as_csv, dictionary_csv
 from communitas.insights.permissions import require_research_reader
+from communitas.outcomes.models import AssessmentSchedule
 from communitas.programs.models import Program
 
 INSTRUMENT = re.compile(r"^[a-z0-9_]{1,40}$")
@@ -57,8 +58,6 @@ def dictionary(request, program_id: int):
 
 @login_required
 def research_home(request):
-    from communitas.outcomes.models import AssessmentSchedule
-
     membership = require_research_reader(request.membership)
     programs = list(Program.objects.filter(organization_id=membership.organization_id).order_by("name"))
     codes: dict[int, list[str]] = {}
