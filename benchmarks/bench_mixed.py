@@ -46,7 +46,8 @@ def run_communitas(data):
     start = time.perf_counter()
     result = fit_mixed(data, FORMULA, participant="participant", group="group")
     fe = result.fixed_effects["time:engagement"]
-    return time.perf_counter() - start, result.loglik, fe.estimate, result.variance_components["group"], fe.se
+    seconds = time.perf_counter() - start
+    return seconds, result.loglik, fe.estimate, result.variance_components["group"], fe.se, fe.se_observed
 
 
 def run_statsmodels(data):
@@ -95,11 +96,13 @@ def main() -> None:
             print(
                 f"{n:>12} {len(data):>8} {ours[0]:>13.2f} {cells[0]:>14} {cells[1]:>8} {ratios[0]:>8} {ratios[1]:>10}"
             )
-            for name, other in (("statsmodels", sm), ("lme4", r)):
+            # SE conventions: lme4's vcov is σ²(XᵀV⁻¹X)⁻¹ (our "se"); statsmodels' bse_fe inverts the
+            # observed information of (β, θ) (our "se_observed").
+            for name, other, se_index in (("statsmodels", sm, 5), ("lme4", r, 4)):
                 if other:
                     print(
                         f"{'':>12} loglik diff vs {name}: {ours[1] - other[1]:+.2e}; time:engagement rel diff "
-                        f"{abs(ours[2] / other[2] - 1):.1e} (SE {abs(ours[4] / other[4] - 1):.1e}); "
+                        f"{abs(ours[2] / other[2] - 1):.1e} (SE {abs(ours[se_index] / other[4] - 1):.1e}); "
                         f"group variance rel diff {abs(ours[3] / other[3] - 1):.1e}"
                     )
 

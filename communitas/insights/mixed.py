@@ -45,9 +45,12 @@ class FixedEffect:
     ci_high: float
     p: float
     p_t: float | None = None  # t(K-1) reference, only when there are few groups
+    se_observed: float | None = None  # from the inverse observed information (statsmodels' bse_fe)
 
     def as_dict(self) -> dict[str, float]:
         out = {"estimate": self.estimate, "se": self.se, "ci_low": self.ci_low, "ci_high": self.ci_high, "p": self.p}
+        if self.se_observed is not None:
+            out["se_observed"] = self.se_observed
         if self.p_t is not None:
             out["p_t"] = self.p_t
         return out
@@ -243,9 +246,9 @@ class Profile:
     sigma2: float
 
 
-def profile(sums: NestedSums, ratio_group: float, ratio_participant: float, *, reml: bool) -> Profile:
-    """Profiled log-likelihood at variance ratios θ_g = τ²_g/σ², θ_p = τ²_p/σ² (statsmodels' constants)."""
-    n, p = sums.n, sums.p
+def moments(sums: NestedSums, ratio_group: float, ratio_participant: float) -> tuple[np.ndarray, float]:
+    """WᵀH⁻¹W (W = [X, y]) and log|H| at variance ratios θ_g, θ_p, from the per-participant and
+    per-group sums alone."""
     c = ratio_participant / (1.0 + sums.n_i * ratio_participant)  # A_i⁻¹ = I - c_i 1 1ᵀ
     M = sums.S0 - (sums.s * c[:, None]).T @ sums.s  # WᵀA⁻¹W
     k = sums.n_groups_all
@@ -254,6 +257,13 @@ def profile(sums: NestedSums, ratio_group: float, ratio_participant: float, *, r
     w = ratio_group / (1.0 + ratio_group * q)  # H⁻¹ = A⁻¹ - w A⁻¹z zᵀA⁻¹
     M = M - (g * w[:, None]).T @ g
     logdet_h = float(np.log1p(sums.n_i * ratio_participant).sum() + np.log1p(ratio_group * q).sum())
+    return M, logdet_h
+
+
+def profile(sums: NestedSums, ratio_group: float, ratio_participant: float, *, reml: bool) -> Profile:
+    """Profiled log-likelihood at variance ratios θ_g = τ²_g/σ², θ_p = τ²_p/σ² (statsmodels' constants)."""
+    n, p = sums.n, sums.p
+    M, logdet_h = moments(sums, ratio_group, ratio_participant)
     xhx, xhy, yhy = M[:p, :p], M[:p, p], M[p, p]
     chol = np.linalg.cholesky(xhx)
     xhx_inv = np.linalg.inv(chol).T @ np.linalg.inv(chol)
@@ -265,6 +275,60 @@ def profile(sums: NestedSums, ratio_group: float, ratio_participant: float, *, r
     if reml:
         ll -= float(np.log(np.diag(chol)).sum())
     return Profile(loglik=ll, beta=beta, xhx_inv=xhx_inv, sigma2=sigma2)
+
+
+def observed_information_cov(sums: NestedSums, ratios: np.ndarray, fit: Profile, *, reml: bool) -> np.ndarray:
+    """Covariance of β̂ from the inverse observed information of (β, θ), statsmodels' ``bse_fe``.
+
+    The model-based covariance σ²(XᵀH⁻¹X)⁻¹ (lme4's ``vcov``) treats the variance ratios as known.
+    Inverting the whole Hessian of the σ²-profiled log-likelihood L(β, θ) instead adds the β x θ
+    cross block: with C = σ²(XᵀH⁻¹X)⁻¹, G_j = ∂/∂θ_j XᵀH⁻¹(y - Xβ̂) and S the Hessian of the
+    log-likelihood profiled over β and σ² (``profile``) in θ,
+
+        Cov(β̂) = C + C·(G/σ²)·(-S)⁻¹·(G/σ²)ᵀ·C     (block inverse; invariant to how θ is parameterised)
+
+    G and S are central differences of ``moments``/``profile`` (each O(P + K)). Ratios on the
+    boundary (θ = 0) are held fixed, as the Hessian there is not that of a maximum.
+    """
+    p = sums.p
+    base = fit.sigma2 * fit.xhx_inv
+    idx = [j for j in range(2) if ratios[j] > BOUNDARY]
+    if not idx:
+        return base
+    steps = {j: 1e-4 * ratios[j] for j in idx}
+
+    def at(delta: dict[int, float]) -> np.ndarray:
+        out = ratios.astype(float).copy()
+        for j, d in delta.items():
+            out[j] += d
+        return out
+
+    def score(theta: np.ndarray) -> np.ndarray:
+        M, _ = moments(sums, theta[0], theta[1])
+        return M[:p, p] - M[:p, :p] @ fit.beta
+
+    def loglik(theta: np.ndarray) -> float:
+        return profile(sums, theta[0], theta[1], reml=reml).loglik
+
+    G = np.column_stack([(score(at({j: steps[j]})) - score(at({j: -steps[j]}))) / (2 * steps[j]) for j in idx])
+    S = np.empty((len(idx), len(idx)))
+    l0 = loglik(ratios)
+    for a, j in enumerate(idx):
+        hj = steps[j] * 10  # second differences want a larger step than first ones
+        S[a, a] = (loglik(at({j: hj})) - 2 * l0 + loglik(at({j: -hj}))) / hj**2
+        for b in range(a):
+            k = idx[b]
+            hk = steps[k] * 10
+            S[a, b] = S[b, a] = (
+                loglik(at({j: hj, k: hk}))
+                - loglik(at({j: hj, k: -hk}))
+                - loglik(at({j: -hj, k: hk}))
+                + loglik(at({j: -hj, k: -hk}))
+            ) / (4 * hj * hk)
+    if np.any(np.linalg.eigvalsh(-S) <= 0):
+        return base
+    cross = base @ (G / fit.sigma2)
+    return base + cross @ np.linalg.solve(-S, cross.T)
 
 
 # --------------------------------------------------------------------------- fitting
@@ -360,6 +424,7 @@ def fit_mixed(
     components = {"group": ratios[0] * fit.sigma2, "participant": ratios[1] * fit.sigma2, "residual": fit.sigma2}
     warnings += _fit_warnings(ratios, converged, identifiable, prep.n_groups)
     se = np.sqrt(np.diag(fit.xhx_inv) * fit.sigma2)
+    se_observed = np.sqrt(np.diag(observed_information_cov(sums, ratios, fit, reml=method == "reml")))
     return MixedResult(
         n_obs=sums.n,
         n_participants=len(sums.n_i),
@@ -367,7 +432,7 @@ def fit_mixed(
         method=method,
         converged=converged,
         loglik=fit.loglik,
-        fixed_effects=_wald(prep.names, fit.beta, se, prep.n_groups),
+        fixed_effects=_wald(prep.names, fit.beta, se, prep.n_groups, se_observed),
         variance_components={k: float(v) for k, v in components.items()},
         warnings=warnings,
     )
@@ -389,10 +454,14 @@ def _fit_warnings(ratios: np.ndarray, converged: bool, identifiable: bool, n_gro
     return out
 
 
-def _wald(names: list[str], beta: np.ndarray, se: np.ndarray, n_groups: int) -> dict[str, FixedEffect]:
+def _wald(
+    names: list[str], beta: np.ndarray, se: np.ndarray, n_groups: int, se_observed: np.ndarray | None = None
+) -> dict[str, FixedEffect]:
+    """Wald z intervals and p on the model-based SE (lme4's convention)."""
     zcrit = stats.norm.ppf(0.975)
+    observed = se if se_observed is None else se_observed
     out = {}
-    for name, b, s in zip(names, beta, se, strict=True):
+    for name, b, s, s_obs in zip(names, beta, se, observed, strict=True):
         zval = b / s
         p_t = float(2 * stats.t.sf(abs(zval), n_groups - 1)) if n_groups < FEW_GROUPS else None
         out[name] = FixedEffect(
@@ -402,6 +471,7 @@ def _wald(names: list[str], beta: np.ndarray, se: np.ndarray, n_groups: int) -> 
             ci_high=float(b + zcrit * s),
             p=float(2 * stats.norm.sf(abs(zval))),
             p_t=p_t,
+            se_observed=float(s_obs),
         )
     return out
 
