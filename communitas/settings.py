@@ -215,8 +215,14 @@ NINJA_PAGINATION_PER_PAGE = 50
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("COMMUNITAS_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
-    }
+    },
+    # Long analyses (model fits) never run inside a request: a worker thread by default.
+    "analysis": {
+        "BACKEND": os.environ.get("COMMUNITAS_ANALYSIS_TASKS_BACKEND", "communitas.core.tasks_thread.ThreadBackend")
+    },
 }
+# Small-cell suppression for researchers: counts from 1 to this minus one are hidden (insights).
+COMMUNITAS_SMALL_CELL_THRESHOLD = int(os.environ.get("COMMUNITAS_SMALL_CELL_THRESHOLD", "11"))
 
 # Outgoing messages. The console backend prints mail in development.
 EMAIL_BACKEND = os.environ.get("COMMUNITAS_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -14,6 +14,9 @@ Role = Membership.Role
 @pytest.fixture(autouse=True)
 def _fast_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Analyses run on commit in the test's own thread (the thread backend has its own test).
+    immediate = {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+    settings.TASKS = {"default": immediate, "analysis": immediate}
 
 
 @pytest.fixture
@@ -85,6 +88,11 @@ def bob_client(bob):
 @pytest.fixture
 def charlie_client(charlie):
     return _client_for(charlie)
+
+
+@pytest.fixture
+def rita_client(rita):
+    return _client_for(rita)
 
 
 def bearer(user, organization):

@@ -118,3 +118,32 @@ def test_a_researcher_lands_on_research_data_with_a_link_per_instrument(org, stu
     page = home.content.decode()
     assert home.redirect_chain[-1][0] == "/insights/" and "Research data" in page
     assert f"/insights/programs/{program.pk}/dataset.csv?instrument=phq9" in page
+
+
+@pytest.mark.django_db
+def test_the_parquet_download_holds_the_same_rows_typed_from_the_dictionary(org, study, other_org):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    program, _circle, _people, _document = study
+    researcher = Client()
+    researcher.force_login(make_user(org, Role.RESEARCHER))
+    as_csv = list(
+        csv.DictReader(io.StringIO(researcher.get(f"/insights/programs/{program.pk}/dataset.csv").content.decode()))
+    )
+    response = researcher.get(f"/insights/programs/{program.pk}/dataset.parquet?instrument=phq9")
+    assert response.status_code == 200 and response["Content-Disposition"].endswith('.parquet"')
+    table = pq.read_table(pa.BufferReader(response.content))
+    assert table.column_names == FIELDS and table.num_rows == len(as_csv) == 5
+    assert table.schema.field("wave").type == pa.int64() and table.schema.field("score").type == pa.float64()
+    assert table.schema.field("participant").type == pa.string()
+    assert b"Pseudonym" in table.schema.field("participant").metadata[b"description"]
+    rows = table.to_pylist()
+    for got, expected in zip(rows, as_csv, strict=True):
+        assert got["participant"] == expected["participant"] and str(got["wave"]) == expected["wave"]
+        assert (got["engagement"] is None) == (expected["engagement"] == "")  # blanks are nulls, never 0
+    entry = AuditEntry.objects.filter(action="insights.dataset.downloaded").latest("seq")
+    assert entry.data["format"] == "parquet" and entry.data["rows"] == 5
+    outsider = Client()
+    outsider.force_login(make_user(other_org, Role.RESEARCHER))
+    assert outsider.get(f"/insights/programs/{program.pk}/dataset.parquet").status_code == 404

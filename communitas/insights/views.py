@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from communitas.core.audit import audit_record
-from communitas.insights.dataset import FIELDS, analysis_rows, as_csv, dictionary_csv
+from communitas.insights.dataset import FIELDS, analysis_rows, as_csv, as_parquet, dictionary_csv
 from communitas.insights.permissions import require_research_reader
 from communitas.outcomes.models import AssessmentSchedule
 from communitas.programs.models import Program
@@ -33,6 +33,15 @@ def _download(text: str, filename: str) -> HttpResponse:
 
 @login_required
 def dataset_csv(request, program_id: int):
+    return _dataset(request, program_id, "csv")
+
+
+@login_required
+def dataset_parquet(request, program_id: int):
+    return _dataset(request, program_id, "parquet")
+
+
+def _dataset(request, program_id: int, fmt: str) -> HttpResponse:
     membership = require_research_reader(request.membership)
     program = _program(membership, program_id)
     instrument = request.GET.get("instrument", "phq9")
@@ -44,9 +53,14 @@ def dataset_csv(request, program_id: int):
         actor=request.user,
         organization_id=membership.organization_id,
         obj=program,
-        data={"instrument": instrument, "rows": len(rows), "fields": FIELDS},
+        data={"instrument": instrument, "rows": len(rows), "fields": FIELDS, "format": fmt},
     )
-    return _download(as_csv(rows), f"program-{program.pk}-{instrument}.csv")
+    filename = f"program-{program.pk}-{instrument}.{fmt}"
+    if fmt == "parquet":
+        response = HttpResponse(as_parquet(rows), content_type="application/vnd.apache.parquet")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    return _download(as_csv(rows), filename)
 
 
 @login_required

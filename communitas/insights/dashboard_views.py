@@ -1,0 +1,122 @@
+"""A program's insights dashboard: enrolment funnel, assessments due and completed, attrition, mean
+change with CIs, reliable change, attendance and engagement, and the community-effect panel.
+
+Coordinators and administrators see the whole program (aggregates only). Researchers see only
+participants who consented to research, circles by letter instead of name, and every count under
+the small-cell threshold hidden (``suppression``). Each plot has its numbers one click away.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from communitas.accounts.models import Membership
+from communitas.insights import charts, metrics, suppression
+from communitas.insights.analysis_views import latest_run, panel_context
+from communitas.insights.permissions import require_research_reader
+from communitas.insights.views import _program
+from communitas.outcomes.models import AssessmentSchedule
+from communitas.outcomes.registry import instruments_for
+
+RC_CATEGORIES = [
+    ("reliably_improved", "Reliably improved"),
+    ("no_reliable_change", "No reliable change"),
+    ("reliably_deteriorated", "Reliably deteriorated"),
+]
+
+
+@login_required
+def dashboard(request, program_id: int):
+    membership = require_research_reader(request.membership)
+    program = _program(membership, program_id)
+    researcher = membership.role == Membership.Role.RESEARCHER
+    k = suppression.threshold() if researcher else None
+    codes = list(
+        AssessmentSchedule.objects.filter(program=program)
+        .order_by("instrument_code")
+        .values_list("instrument_code", flat=True)
+    )
+    instrument = request.GET.get("instrument")
+    if instrument not in codes:
+        instrument = "phq9" if "phq9" in codes else (codes[0] if codes else None)
+    available = instruments_for(program.organization_id)
+    names = {code: available[code].name if code in available else code for code in codes}
+    today = timezone.localdate()
+    ids = metrics.cohort_ids(program, research_only=researcher)
+
+    funnel = metrics.funnel(program, ids)
+    progress = metrics.assessment_progress(program, ids, today=today)
+    attendance = metrics.attendance(
+        program, ids, start=today - datetime.timedelta(days=730), end=today, label_circles=not researcher
+    )
+    rc_rows = [
+        {"code": code, "name": names[code], **metrics.reliable_change_summary(program, ids, code)} for code in codes
+    ]
+    change = metrics.mean_change(program, ids, instrument) if instrument else None
+    attrition = metrics.attrition(program, ids, instrument, today=today) if instrument else []
+    if k is not None:
+        funnel = suppression.suppress_funnel(funnel, k)
+        progress = suppression.suppress_progress(progress, k)
+        attendance = suppression.suppress_attendance(attendance, k)
+        rc_rows = [
+            {"code": row["code"], "name": row["name"], **suppression.suppress_reliable_change(row, k)}
+            for row in rc_rows
+        ]
+        change = suppression.suppress_change(change, k) if change else None
+        attrition = suppression.suppress_attrition(attrition, k)
+
+    progress = [{**row, "name": names.get(row["instrument"], row["instrument"])} for row in progress]
+    run = latest_run(program, instrument)
+    context = {
+        "program": program,
+        "researcher": researcher,
+        "threshold": k,
+        "instrument_choices": [(code, names[code]) for code in codes],
+        "instrument": instrument,
+        "instrument_name": names.get(instrument or "", ""),
+        "cohort_size": suppression.suppress_count(len(ids), k) if k else len(ids),
+        "funnel": funnel,
+        "funnel_chart": charts.funnel_chart(funnel),
+        "progress": progress,
+        "attrition": attrition,
+        "change": change,
+        "change_chart": _change_chart(change),
+        "rc_rows": rc_rows,
+        "rc_chart": _rc_chart(rc_rows, names),
+        "attendance": attendance,
+        "attendance_chart": charts.bar_chart(
+            [
+                {"label": row["circle"], "value": row["attendance_rate"], "note": ""}
+                for row in attendance.get("circles", [])
+            ],
+            x_label=_("Share of expected attendances present"),
+            max_value=1.0,
+        ),
+        "engagement_chart": charts.histogram_chart(
+            attendance.get("engagement_bins", []), x_label=_("Circle meetings attended / offered, per participant")
+        ),
+        **{f"panel_{key}": value for key, value in panel_context(run, program=program, instrument=instrument).items()},
+    }
+    return render(request, "insights/dashboard.html", context)
+
+
+def _change_chart(change: dict | None):
+    if not change:
+        return None
+    return charts.change_chart(
+        change.get("points", []), higher_is_better=change.get("higher_is_better", False), unit=_("points")
+    )
+
+
+def _rc_chart(rows: list[dict], names: dict[str, str]):
+    shown = [
+        {"label": names.get(row["code"], row["code"]), "counts": row.get("counts", {})}
+        for row in rows
+        if row.get("available", True) and row.get("counts")
+    ]
+    return charts.stacked_chart(shown, [(code, _(label)) for code, label in RC_CATEGORIES])
