@@ -165,3 +165,19 @@ def test_it_costs_the_same_few_queries_for_one_person_or_many(world, alice, djan
     with django_assert_num_queries(5):
         many = engagement_for(ids, start, end)
     assert sum(e.circle_sessions_offered for e in many.values()) == 3
+
+
+def test_a_person_with_a_later_start_of_their_own_is_not_offered_the_meetings_before_it(world, alice):
+    ana, ben, _chen = world.members
+    early, late = meeting(world, alice, days=-20), meeting(world, alice, days=-5)
+    for session in (early, late):
+        attendance_set(session=session, participant_id=ana.pk, status="attended", actor=alice)
+        attendance_set(session=session, participant_id=ben.pk, status="attended", actor=alice)
+    start, end = _period()
+    ben_start = timezone.localdate() - datetime.timedelta(days=10)  # e.g. Ben's own baseline
+    result = engagement_for([ana.pk, ben.pk], start, end, starts={ben.pk: ben_start})
+    assert (result[ana.pk].circle_sessions_offered, result[ana.pk].circle_sessions_attended) == (2, 2)
+    assert (result[ben.pk].circle_sessions_offered, result[ben.pk].circle_sessions_attended) == (1, 1)
+    assert result[ben.pk].start == ben_start and result[ana.pk].start == start
+    earlier = engagement_for([ben.pk], start, end, starts={ben.pk: start - datetime.timedelta(days=90)})
+    assert earlier[ben.pk].circle_sessions_offered == 2  # an own start before the period changes nothing

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db import models
@@ -72,8 +72,9 @@ def _bounds(start: datetime.date, end: datetime.date) -> tuple[datetime.datetime
     return first, after
 
 
-def _sessions(ids: list[int], first: datetime.datetime, after: datetime.datetime):
-    """(offered circle sessions, present circle sessions, present community activities) per person."""
+def _sessions(ids: list[int], first: datetime.datetime, after: datetime.datetime, own: dict[int, datetime.datetime]):
+    """(offered circle sessions, present circle sessions, present community activities) per person;
+    ``own`` holds a later first moment for some people."""
     offered: dict[int, set[int]] = {i: set() for i in ids}
     through = Circle.members.through.objects.filter(
         participant_id__in=ids,
@@ -82,8 +83,11 @@ def _sessions(ids: list[int], first: datetime.datetime, after: datetime.datetime
         circle__sessions__planned_start__gte=first,
         circle__sessions__planned_start__lt=after,
     )
-    for pid, sid in through.values_list("participant_id", "circle__sessions__id"):
-        offered[pid].add(sid)
+    for pid, sid, when in through.values_list(
+        "participant_id", "circle__sessions__id", "circle__sessions__planned_start"
+    ):
+        if when >= own.get(pid, first):
+            offered[pid].add(sid)
     attended: Counter[int] = Counter()
     activities: Counter[int] = Counter()
     rows = Attendance.objects.filter(
@@ -92,8 +96,10 @@ def _sessions(ids: list[int], first: datetime.datetime, after: datetime.datetime
         session__status__in=NOT_CANCELLED,
         session__planned_start__gte=first,
         session__planned_start__lt=after,
-    ).values_list("participant_id", "session_id", "session__kind", "status")
-    for pid, sid, kind, status in rows:
+    ).values_list("participant_id", "session_id", "session__kind", "status", "session__planned_start")
+    for pid, sid, kind, status, when in rows:
+        if when < own.get(pid, first):
+            continue
         if kind == Session.Kind.CIRCLE_MEETING:
             offered[pid].add(sid)
             attended[pid] += status in PRESENT
@@ -102,7 +108,9 @@ def _sessions(ids: list[int], first: datetime.datetime, after: datetime.datetime
     return offered, attended, activities
 
 
-def _check_ins(ids: list[int], start: datetime.date, end: datetime.date) -> tuple[Counter[int], Counter[int]]:
+def _check_ins(
+    ids: list[int], start: datetime.date, end: datetime.date, own: dict[int, datetime.date]
+) -> tuple[Counter[int], Counter[int]]:
     in_pods: Counter[int] = Counter()
     members = PodMember.objects.filter(
         participant_id__in=ids,
@@ -110,12 +118,15 @@ def _check_ins(ids: list[int], start: datetime.date, end: datetime.date) -> tupl
         pod__check_ins__on__gte=start,
         pod__check_ins__on__lte=end,
     )
-    for row in members.values("participant_id").annotate(n=Count("pod__check_ins")):
-        in_pods[row["participant_id"]] = row["n"]
+    rows = members.values("participant_id", "pod__check_ins__on").annotate(n=Count("pod__check_ins"))
+    for row in rows:
+        if row["pod__check_ins__on"] >= own.get(row["participant_id"], start):
+            in_pods[row["participant_id"]] += row["n"]
     logged: Counter[int] = Counter()
     authored = PodCheckIn.objects.filter(author_id__in=ids, on__gte=start, on__lte=end)
-    for mine in authored.values("author_id").annotate(n=Count("id")):
-        logged[mine["author_id"]] = mine["n"]
+    for mine in authored.values("author_id", "on").annotate(n=Count("id")):
+        if mine["on"] >= own.get(mine["author_id"], start):
+            logged[mine["author_id"]] += mine["n"]
     return in_pods, logged
 
 
@@ -149,21 +160,33 @@ def _referrals(ids: list[int], start: datetime.date, end: datetime.date) -> Coun
     return done
 
 
-def engagement_for(participant_ids: Iterable[int], start: datetime.date, end: datetime.date) -> dict[int, Engagement]:
-    """Engagement of each participant between ``start`` and ``end`` (dates, inclusive)."""
+def engagement_for(
+    participant_ids: Iterable[int],
+    start: datetime.date,
+    end: datetime.date,
+    *,
+    starts: Mapping[int, datetime.date] | None = None,
+) -> dict[int, Engagement]:
+    """Engagement of each participant between ``start`` and ``end`` (dates, inclusive).
+
+    ``starts`` gives some participants a later first day of their own (e.g. their baseline), so a
+    person who came in later is not counted as offered the meetings held before; still the same
+    number of queries. Referrals use the common period."""
     if end < start:
         raise ValueError("the period ends before it starts")
     ids = sorted({int(i) for i in participant_ids})
     if not ids:
         return {}
+    own_days = {pid: max(day, start) for pid, day in (starts or {}).items() if pid in set(ids)}
     first, after = _bounds(start, end)
-    offered, attended, activities = _sessions(ids, first, after)
-    in_pods, logged = _check_ins(ids, start, end)
+    own_moments = {pid: _bounds(day, end)[0] for pid, day in own_days.items()}
+    offered, attended, activities = _sessions(ids, first, after, own_moments)
+    in_pods, logged = _check_ins(ids, start, end, own_days)
     referrals = _referrals(ids, start, end)
     return {
         pid: Engagement(
             participant_id=pid,
-            start=start,
+            start=own_days.get(pid, start),
             end=end,
             circle_sessions_offered=len(offered[pid]),
             circle_sessions_attended=attended[pid],

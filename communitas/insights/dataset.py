@@ -12,8 +12,9 @@ pseudo-group ``solo-<pseudonym>`` with ``grouped`` 0 (the partially nested desig
 Sterba & Hallfors 2008); someone in several circles keeps the first and ``n_circles`` says so
 (crossed memberships: the analysis must not treat them as nested).
 
-Engagement: circle sessions attended / offered from the participant's baseline to the end of
-the period, and pod check-ins, from ``community.engagement``.
+Engagement: circle sessions attended / offered from the participant's own baseline to the end of
+the period, and pod check-ins, from ``community.engagement``. Circle membership carries no joining
+date, so every meeting of their circle after their baseline counts as offered.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def analysis_rows(program: Program, *, instrument: str, until: datetime.date | N
             baseline_due[response.participant_id] = response.assessment.due_on
     groups = _groups(program, ids)
     starts = list(baseline_due.values())
-    engagement = engagement_for(list(baseline_due), min(starts), until) if starts else {}
+    engagement = engagement_for(list(baseline_due), min(starts), until, starts=baseline_due) if starts else {}
     totals = {r.participant_id: _total(r) for r in responses if r.assessment.timepoint == "baseline"}
     rows = []
     for response in responses:
