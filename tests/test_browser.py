@@ -400,3 +400,35 @@ def test_a_participant_accepts_a_pod_and_logs_a_check_in_on_a_phone(browser, liv
         context.close()
     check_in = PodCheckIn.objects.get()
     assert check_in.mood == 7 and check_in.note == "We talked about the first week home." and not check_in.note_shared
+
+
+def test_a_researcher_opens_the_demo_program_dashboard_and_sees_the_community_effect(page, live_server):
+    from communitas.demo.seed import PASSWORD as DEMO_PASSWORD
+    from communitas.demo.seed import seed_demo
+
+    seed_demo()
+    violations = []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=email]", "ruth.research@cascadia.example")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_selector("h1:has-text('Research data')")
+    page.click("text=Community psilocybin circles 2026")
+
+    panel = page.locator("[data-panel=community-effect]")
+    panel.wait_for()
+    assert panel.locator("svg[data-chart=scatter] circle").count() >= 10  # one dot per circle member
+    assert panel.locator("svg[data-chart=forest]").count() == 1
+    table = panel.locator("table[data-model-table]")
+    assert "followup:engagement" in table.inner_text() and table.locator("tbody tr").count() >= 4
+    assert "attended every meeting" in panel.locator("[data-headline]").inner_text()
+    for name in ("funnel", "change", "reliable-change", "attendance"):
+        assert page.locator(f"[data-panel={name}] svg").count() >= 1
+    # the numbers are one click away
+    page.locator("[data-panel=change] summary").click()
+    assert page.locator("[data-panel=change] details table tbody tr").count() >= 3
+
+    panel.locator("button:has-text('Run again')").click()  # a fresh fit of the newest data
+    page.wait_for_selector("[data-panel=community-effect] table[data-model-table]")
+    assert violations == []

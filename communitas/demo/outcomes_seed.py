@@ -1,5 +1,6 @@
 """Demo programs with outcome schedules and a year of answered questionnaires, so the
-timelines, due lists and safety alerts have something true-to-life to show."""
+timelines, due lists and safety alerts have something true-to-life to show. Improvement grows
+modestly with a person's circle engagement (see ``insights_seed``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from communitas.accounts.models import Organization, User
+from communitas.demo.insights_seed import CommunityPlan, plan_community
 from communitas.outcomes import services as outcomes
 from communitas.outcomes.definitions import Instrument, get_builtin
 from communitas.outcomes.models import Assessment
@@ -88,7 +90,9 @@ def _respond(assessment: Assessment, severity: float, rng: random.Random, *, ris
     )
 
 
-def seed_outcomes(org: Organization, rng: random.Random) -> None:
+def seed_outcomes(org: Organization, rng: random.Random) -> CommunityPlan:
+    """Enrol people, plan their assessments and answer the past ones. Returns the community plan
+    (circles, engagement propensities) the outcomes were drawn from, for ``insights_seed``."""
     spec = PROGRAMS[org.slug]
     program = programs.program_create(
         organization=org, actor=None, name=spec["name"], substance=spec["substance"], jurisdiction=spec["jurisdiction"]
@@ -98,10 +102,14 @@ def seed_outcomes(org: Organization, rng: random.Random) -> None:
     today = timezone.localdate()
     people = list(Participant.objects.filter(organization=org).order_by("id")[: spec["enrolled"]])
     at_risk = {people[3].pk, people[17].pk}
+    enrolled = []
     for n, person in enumerate(people):
         enrollment = programs.enrollment_create(program=program, participant=person, actor=None)
         session = today - datetime.timedelta(days=400) + datetime.timedelta(days=round(n * 420 / len(people)))
         planned = outcomes.enrollment_anchor_set(enrollment=enrollment, administration_date=session, actor=None)
+        enrolled.append((person, session, planned))
+    plan = plan_community(org.slug, [(person, session) for person, session, _ in enrolled], rng)
+    for person, _session, planned in enrolled:
         baseline = rng.uniform(0.35, 0.8)
         responder = rng.random() < 0.78
         for assessment in sorted(planned, key=lambda a: a.due_on):
@@ -111,9 +119,12 @@ def seed_outcomes(org: Organization, rng: random.Random) -> None:
             if rng.random() > RESPONSE_RATE.get(assessment.timepoint, 0.7):
                 continue
             gain = IMPROVEMENT.get(assessment.timepoint, 0.3) * (1 if responder else 0.25)
+            gain *= plan.gain_factor(person.pk, assessment.due_on)  # more circle engagement, more kept
+            severity = baseline * (1 - gain) - plan.circle_shift(person.pk, assessment.due_on)
             risky = person.pk in at_risk and assessment.timepoint == "baseline"
-            _respond(assessment, baseline * (1 - gain), rng, risk=risky)
+            _respond(assessment, severity, rng, risk=risky)
     _acknowledge_first_alert(org)
+    return plan
 
 
 def _acknowledge_first_alert(org: Organization) -> None:

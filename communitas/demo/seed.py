@@ -15,6 +15,7 @@ from communitas.accounts import services as accounts
 from communitas.accounts.models import ApiToken, Membership, Organization, User
 from communitas.demo import people
 from communitas.demo.community_seed import seed_community
+from communitas.demo.insights_seed import assign_circle_facilitators, seed_analyses, seed_integration_circles
 from communitas.demo.journey_seed import seed_journeys
 from communitas.demo.outcomes_seed import seed_outcomes
 from communitas.demo.sessions_seed import seed_sessions
@@ -133,10 +134,13 @@ def _seed_organization(spec: dict, rng: random.Random) -> Organization:
             organization=org, actor=None, **_participant_fields(rng, spec["slug"], n)
         )
         _support_people(rng, person, spec["slug"])
-    seed_outcomes(org, rng)
+    plan = seed_outcomes(org, rng)
+    seed_integration_circles(org, plan)  # before the retreat circle: each member's first circle
     seed_journeys(org, rng)
     seed_sessions(org)
+    assign_circle_facilitators(org, plan)  # once the facilitator profiles exist
     seed_community(org, rng)
+    seed_analyses(org)
     return org
 
 

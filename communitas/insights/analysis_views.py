@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from communitas.insights import charts
+from communitas.insights.community_effect import TERM_LABELS
 from communitas.insights.models import AnalysisRun
 from communitas.insights.permissions import require_research_reader
 from communitas.insights.services import AnalysisRequestError, analysis_run_request
@@ -22,7 +23,8 @@ def panel_context(run: AnalysisRun | None, *, program, instrument: str | None) -
     context: dict = {"run": run, "program": program, "instrument": instrument}
     if run is None or run.status != AnalysisRun.Status.DONE:
         return context
-    result = run.result
+    result = dict(run.result)
+    result["terms"] = [{**t, "label": str(TERM_LABELS.get(t["name"], t["name"]))} for t in result.get("terms", [])]
     engagement_label, change_label = _axis_labels(result)
     context["scatter"] = charts.scatter_chart(
         result.get("points", []),

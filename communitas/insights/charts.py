@@ -55,6 +55,14 @@ def _pct(part: float, whole: float) -> str:
     return f"{_num(share, 0)}%"
 
 
+CHAR_W = 6.8  # average width of a 12px label character, for fitting names into their column
+
+
+def _fits(space: float) -> int:
+    """How many characters of a name fit in ``space`` pixels (with a margin)."""
+    return max(int((space - 12) / CHAR_W), 4)
+
+
 def _clip(text: str, limit: int) -> str:
     text = str(text)
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
@@ -167,7 +175,7 @@ def funnel_chart(stages: list[dict], *, title: str | None = None) -> FunnelChart
                 "w": _r(w),
                 "h": bar,
                 "cy": _r(y + bar / 2),
-                "name": _clip(name, 24),
+                "name": _clip(name, _fits(left)),
                 "text": text,
                 "text_x": _r(left + (w if _finite(count) else 0) + 6),
                 "label": f"{name}: {text}",
@@ -335,7 +343,7 @@ def _stack_row(row: dict, categories: list[tuple[str, str]], width: float, left:
             )
         x += w
     return {
-        "name": _clip(name, 24),
+        "name": _clip(name, _fits(150)),
         "label": name,
         "segments": segments,
         "note": "" if segments else _("no responses"),
@@ -592,6 +600,9 @@ def _forest_texts(effect: dict) -> tuple[str, str]:
     return _("%(estimate)s [%(low)s, %(high)s]") % values, _("%(estimate)s (95%% CI %(low)s to %(high)s)") % values
 
 
+FOREST_LEFT = 180
+
+
 def _forest_row(effect: dict, scale: Scale, y: float) -> dict:
     name, est = str(effect.get("name", "")), effect.get("estimate")
     ok = _finite(est)
@@ -600,7 +611,7 @@ def _forest_row(effect: dict, scale: Scale, y: float) -> dict:
     p = _p_text(effect.get("p")) if ok else ""
     return {
         "y": _r(y),
-        "name": _clip(name, 28),
+        "name": _clip(name, _fits(FOREST_LEFT)),
         "text": text,
         "label": f"{name}: {detail}" + (f", {p}" if p else ""),
         "x": scale(est) if _finite(est) else None,
@@ -620,7 +631,7 @@ def forest_chart(effects: list[dict], *, title: str | None = None) -> ForestChar
     gets its own panel with its own axis, titled with the scale's name, panels in order of first
     appearance. Without the key every effect shares one axis that always includes zero.
     """
-    left, right, row_h, axis_h, head_h = 180, 150, 24, 28, 22
+    left, right, row_h, axis_h, head_h = FOREST_LEFT, 150, 24, 28, 22
     plot = {
         "x": left,
         "w": WIDTH - left - right,
@@ -722,7 +733,7 @@ def bar_chart(
                 "w": _r(x1 - x0),
                 "h": bar,
                 "cy": _r(y + bar / 2),
-                "name": _clip(name, 24),
+                "name": _clip(name, _fits(left)),
                 "text": text,
                 "text_x": _r((max(x1, zero) if ok else left) + 6),
                 "note": _clip(note, 22),

@@ -30,18 +30,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.utils.translation import gettext_lazy as _
 
 from communitas.insights.effects import mixed_model_d
 from communitas.insights.mixed import MixedModelError, fit_mixed
 
 KEY = "followup:engagement"
-TERM_LABELS = {
-    "Intercept": "Baseline level",
-    "followup": "Change at follow-up",
-    "grouped": "In a circle (at baseline)",
-    "engagement": "Attendance 0→100% (at baseline)",
-    "followup:grouped": "Extra change in a circle",
-    "followup:engagement": "Extra change, attendance 0→100%",
+TERM_LABELS = {  # short enough for the forest plot's name column; translated when shown
+    "Intercept": _("Baseline level"),
+    "followup": _("Change at follow-up"),
+    "grouped": _("In a circle, baseline"),
+    "engagement": _("Attendance, baseline"),
+    "followup:grouped": _("Extra change: in a circle"),
+    "followup:engagement": _("Extra change: attendance"),
 }
 MIN_PARTICIPANTS_WITH_FOLLOWUP = 10
 
@@ -103,7 +104,7 @@ def community_effect(rows: list[dict], *, higher_is_better: bool, progress: Prog
         "partially_nested": partially_nested,
         "model": model,
         "terms": [
-            {"name": name, "label": TERM_LABELS.get(name, name), **values}
+            {"name": name, "label": str(TERM_LABELS.get(name, name)), **values}
             for name, values in model["fixed_effects"].items()
         ],
         "headline": _headline(key, higher_is_better),

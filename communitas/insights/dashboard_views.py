@@ -71,6 +71,7 @@ def dashboard(request, program_id: int):
         attrition = suppression.suppress_attrition(attrition, k)
 
     progress = [{**row, "name": names.get(row["instrument"], row["instrument"])} for row in progress]
+    selected = [row for row in progress if row["instrument"] == instrument]
     run = latest_run(program, instrument)
     context = {
         "program": program,
@@ -83,6 +84,12 @@ def dashboard(request, program_id: int):
         "funnel": funnel,
         "funnel_chart": charts.funnel_chart(funnel),
         "progress": progress,
+        "progress_selected": selected,
+        "completion_chart": charts.bar_chart(
+            [_completion(row) for row in selected if row["due"] != 0],
+            x_label=_("Completed, of those due"),
+            max_value=1.0,
+        ),
         "attrition": attrition,
         "change": change,
         "change_chart": _change_chart(change),
@@ -90,9 +97,10 @@ def dashboard(request, program_id: int):
         "rc_chart": _rc_chart(rc_rows, names),
         "attendance": attendance,
         "attendance_chart": charts.bar_chart(
-            [
+            [  # circles with no meeting yet have no rate: table only (None would draw as suppressed)
                 {"label": row["circle"], "value": row["attendance_rate"], "note": ""}
                 for row in attendance.get("circles", [])
+                if row["attendance_rate"] is not None or row.get("suppressed")
             ],
             x_label=_("Share of expected attendances present"),
             max_value=1.0,
@@ -103,6 +111,12 @@ def dashboard(request, program_id: int):
         **{f"panel_{key}": value for key, value in panel_context(run, program=program, instrument=instrument).items()},
     }
     return render(request, "insights/dashboard.html", context)
+
+
+def _completion(row: dict) -> dict:
+    due, done = row["due"], row["completed"]
+    value = None if due is None or done is None else min(done / due, 1.0)
+    return {"label": row["timepoint"], "value": value, "note": "" if value is None else f"{done}/{due}"}
 
 
 def _change_chart(change: dict | None):

@@ -162,7 +162,7 @@ def funnel(
         ("screened", _("Screened"), screened, "enrolled"),
         ("cleared", _("Cleared by screening"), cleared, "screened"),
         ("ready", _("Ready"), ready, "cleared"),
-        ("administered", _("Took part in an administration session"), administered, "ready"),
+        ("administered", _("Administration session"), administered, "ready"),
         ("baseline", _("Baseline completed"), baseline, "administered"),
         ("followup", _("A follow-up completed"), followup, "baseline"),
         ("completed", _("Completed the program"), administered & completed, "administered"),

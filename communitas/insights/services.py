@@ -33,8 +33,9 @@ class AnalysisRequestError(ValueError):
     """The request cannot be accepted (message meant for the user); nothing was saved."""
 
 
-def analysis_run_request(*, program: Program, instrument_code: str, actor) -> AnalysisRun:
-    """Queue an analysis of ``program`` on ``instrument_code``, or return the one already running."""
+def analysis_run_request(*, program: Program, instrument_code: str, actor, enqueue: bool = True) -> AnalysisRun:
+    """Queue an analysis of ``program`` on ``instrument_code``, or return the one already running.
+    With ``enqueue=False`` the caller runs it (``analysis_run_execute``) itself, as the demo does."""
     if not AssessmentSchedule.objects.filter(program=program, instrument_code=instrument_code).exists():
         raise AnalysisRequestError(f"the program does not collect {instrument_code!r}")
     with transaction.atomic():
@@ -59,7 +60,8 @@ def analysis_run_request(*, program: Program, instrument_code: str, actor) -> An
         )
         from communitas.insights.tasks import run_analysis
 
-        transaction.on_commit(lambda: run_analysis.enqueue(run.pk))
+        if enqueue:
+            transaction.on_commit(lambda: run_analysis.enqueue(run.pk))
     return run
 
 
