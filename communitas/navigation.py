@@ -8,6 +8,7 @@ from communitas.community.circle_permissions import can_open_circles, can_view_p
 from communitas.community.permissions import can_view_pods
 from communitas.facilitators.permissions import can_view_facilitators
 from communitas.insights.permissions import can_read_research
+from communitas.interop.permissions import can_file_reports
 from communitas.outcomes.permissions import can_view_outcomes
 from communitas.participants.permissions import can_view_participants
 from communitas.programs.permissions import can_view_roster
@@ -44,6 +45,7 @@ def navigation(request):
         "nav_pods": can_view_pods(membership),
         "nav_partners": can_view_partners(membership),
         "nav_research": can_read_research(membership),
+        "nav_reports": can_file_reports(membership),
         "nav_alerts": can_handle_alerts(membership),
         "open_alerts": _LazyCount(open_alert_count, membership) if can_handle_alerts(membership) else 0,
         "nav_adverse_events": can_record_adverse_events(membership),

@@ -26,6 +26,7 @@ urlpatterns = [
     path("community/", include("communitas.community.urls")),
     path("c/", include("communitas.community.space_urls")),
     path("insights/", include("communitas.insights.urls")),
+    path("reports/", include("communitas.interop.urls")),
     path("robots.txt", robots),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

@@ -12,6 +12,7 @@ from django.db.models import F, Q
 
 from communitas.compliance.legal_status import FRAMEWORKS, JURISDICTION, STATUS_CODES, SUBSTANCE
 from communitas.compliance.rulepacks import RulePack, organization_pack
+from communitas.core.fields import EncryptedJSONField
 from communitas.core.models import BaseModel, OrganizationScopedModel
 
 
@@ -102,3 +103,54 @@ class OrganizationRulePack(OrganizationScopedModel):
 
     def rule_pack(self) -> RulePack:
         return organization_pack(self.pack)
+
+
+class ClientDataForm(OrganizationScopedModel):
+    """One completion of Oregon's 303 Client Data Form by a client (``sb303.py``).
+
+    Rows are never edited: a correction is a new row and the newest counts. ``withheld`` is the
+    client's "do not share my data" checkbox; the answers are encrypted at rest and only ever
+    leave the database aggregated and suppressed (``interop.sb303``).
+    """
+
+    class Via(models.TextChoices):
+        LINK = "link", "participant link"
+        STAFF = "staff", "with staff"
+
+    participant = models.ForeignKey(
+        "participants.Participant", on_delete=models.PROTECT, related_name="client_data_forms"
+    )
+    withheld = models.BooleanField(default=False)
+    answers = EncryptedJSONField(default=dict, blank=True)
+    collected_on = models.DateField()
+    via = models.CharField(max_length=8, choices=Via.choices, default=Via.STAFF)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["participant", "-created_at"], name="client_data_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"303 client data form {self.pk} of participant {self.participant_id}"
+
+
+class ReportingSettings(OrganizationScopedModel):
+    """How an organization's regulator reports are built (one row per organization; defaults when
+    absent). Opt-out scope: Oregon DOJ reads SB 303 as letting a client opt out of all of it, while
+    the rule text only excludes them from the client data; the software keeps the choice
+    configurable (research/regulatory.md §1.8 [R21]). The small-cell threshold has no Oregon number
+    (§1.8 [R14]); 11 follows the CMS cell-size policy."""
+
+    class OptOutScope(models.TextChoices):
+        EVERYTHING = "everything", "everything: withheld clients are left out of the counts too"
+        DEMOGRAPHICS = "demographics", "client data only: withheld clients still count in the center counts"
+
+    sb303_opt_out_scope = models.CharField(max_length=16, choices=OptOutScope.choices, default=OptOutScope.EVERYTHING)
+    small_cell_threshold = models.PositiveSmallIntegerField(default=11)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization"], name="reporting_settings_one_per_org"),
+            models.CheckConstraint(condition=Q(small_cell_threshold__gte=2), name="reporting_threshold_at_least_2"),
+        ]

@@ -6,9 +6,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from communitas.accounts.models import Membership, Organization, User
-from communitas.compliance.models import LegalStatusRow, OrganizationRulePack
+from communitas.compliance.models import ClientDataForm, LegalStatusRow, OrganizationRulePack, ReportingSettings
 from communitas.compliance.permissions import can_manage_rule_packs, require_legal_status_editor
 from communitas.compliance.rulepacks import ComplianceInputError, has_shipped_pack, organization_pack
+from communitas.compliance.sb303 import ClientDataError, clean_answers
 from communitas.core.audit import audit_record
 
 OPTIONAL_SECTIONS = ("group_cap", "dose_limit", "duration", "preparation_window")
@@ -110,4 +111,62 @@ def organization_rule_pack_add(*, actor: User, organization: Organization, data:
             "sections": [name for name in OPTIONAL_SECTIONS if getattr(pack, name) is not None],
         },
     )
+    return row
+
+
+def client_data_record(
+    *,
+    participant,
+    answers: dict,
+    withheld: bool,
+    actor: User | None,
+    via: str = ClientDataForm.Via.STAFF,
+    collected_on: datetime.date | None = None,
+) -> ClientDataForm:
+    """Record one 303 Client Data Form (a new row; the newest counts). A client who withholds their
+    data keeps no answers on file at all. Bad answers raise ``ClientDataError``; nothing is saved."""
+    clean = {} if withheld else clean_answers(answers)
+    if via not in ClientDataForm.Via.values:
+        raise ClientDataError(f"via must be one of {', '.join(ClientDataForm.Via.values)}")
+    with transaction.atomic():
+        form = ClientDataForm.objects.create(
+            organization_id=participant.organization_id,
+            participant=participant,
+            withheld=withheld,
+            answers=clean,
+            collected_on=collected_on or datetime.date.today(),
+            via=via,
+            recorded_by=actor,
+        )
+        audit_record(
+            action="compliance.client_data.recorded",
+            actor=actor,
+            organization_id=participant.organization_id,
+            obj=form,
+            data={"participant": participant.pk, "withheld": withheld, "fields": sorted(clean), "via": via},
+        )
+    return form
+
+
+def reporting_settings_set(*, organization: Organization, actor: User, opt_out_scope: str, threshold: int):
+    """Set how regulator reports are built (coordinators and administrators)."""
+    membership = Membership.objects.filter(user=actor, organization=organization, is_active=True).first()
+    if membership is None or membership.role not in (Membership.Role.COORDINATOR, Membership.Role.ADMIN):
+        raise PermissionDenied
+    if opt_out_scope not in ReportingSettings.OptOutScope.values:
+        raise ComplianceInputError(f"opt-out scope must be one of {', '.join(ReportingSettings.OptOutScope.values)}")
+    if not 2 <= threshold <= 100:
+        raise ComplianceInputError("the small-cell threshold must be between 2 and 100")
+    with transaction.atomic():
+        row, _created = ReportingSettings.objects.update_or_create(
+            organization=organization,
+            defaults={"sb303_opt_out_scope": opt_out_scope, "small_cell_threshold": threshold},
+        )
+        audit_record(
+            action="compliance.reporting_settings.set",
+            actor=actor,
+            organization_id=organization.pk,
+            obj=row,
+            data={"opt_out_scope": opt_out_scope, "threshold": threshold},
+        )
     return row
