@@ -165,3 +165,51 @@ def bundle(resources: Iterable[dict], type: str = "searchset", *, base_url: str)
         out["total"] = len(entries)
     out["entry"] = entries
     return out
+
+
+# Shared with the REDCap export and the bundle import (interop/redcap.py, interop/fhir_bundle.py)
+
+
+def item_text(instrument: Instrument, item: Item) -> str:
+    """What an export may show for ``item``: its wording where the licence permits, else its
+    neutral label (never the licensed wording)."""
+    return _item_text(instrument, item)
+
+
+def option_display(option: Option) -> str:
+    return option.label.get("en") or _value_code(option.value)
+
+
+def value_code(value: float) -> str:
+    """A number as exports write it: ``1`` for 1.0, ``55.5`` for 55.5."""
+    return _value_code(value)
+
+
+def questionnaire_code(reference: str, base_url: str) -> tuple[str, str | None] | None:
+    """(instrument code, version or None) of a canonical ``.../fhir/Questionnaire/<code>[|version]``
+    under ``base_url``; None for anything else."""
+    url, _bar, version = reference.partition("|")
+    prefix = canonical_url(base_url, "")
+    if not url.startswith(prefix) or len(url) == len(prefix):
+        return None
+    return url[len(prefix) :], version or None
+
+
+def answer_value(instrument: Instrument, item: Item, answer: dict) -> float:
+    """The number behind one QuestionnaireResponse answer to ``item`` (the inverse of the
+    answers ``questionnaire_response`` writes). Raises ValueError for anything else."""
+    rs = instrument.response_set_for(item)
+    if "valueCoding" in answer:
+        coding = answer["valueCoding"] if isinstance(answer["valueCoding"], dict) else {}
+        system, code = coding.get("system"), coding.get("code")
+        for option in rs.options:
+            if (system == LOINC and option.loinc == code) or (not system and _value_code(option.value) == code):
+                return option.value
+        raise ValueError(f"item {item.id}: {code!r} is not one of its answer codes")
+    for key in ("valueDecimal", "valueInteger"):
+        if key in answer:
+            value = answer[key]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"item {item.id}: {value!r} is not a number")
+            return float(value)
+    raise ValueError(f"item {item.id}: answers must be valueCoding, valueDecimal or valueInteger")
