@@ -67,7 +67,7 @@ def _dose(session, person, user, mg):
         product="Psilocybin mushrooms (demo)",
         unique_id="LOT-1",
         amount_mg=Decimal(mg),
-        kind="single",
+        kind="initial",
         taken_at=session.planned_start,
         recorded_by=user,
     )
@@ -237,3 +237,32 @@ def test_the_command_prints_the_report_and_logs_the_export(org, center, capsys):
     assert data["quarter"] == "2026Q3" and data["clients_served"] == 28
     log = ExportLog.objects.get(kind="sb303")
     assert log.via == "cli" and log.parameters["quarter"] == "2026Q3" and log.rows > 0
+
+
+def test_reminders_go_from_a_week_before_the_due_date_until_the_report_is_generated(org, alice, mailoutbox, capsys):
+    org.jurisdiction = "US-OR"
+    org.save()
+    call_command("report", "reminders", "--today", "2026-10-07")  # due 2026-10-15: too early
+    assert mailoutbox == []
+    call_command("report", "reminders", "--today", "2026-10-08")
+    assert len(mailoutbox) == 1 and "2026Q3 is due on 2026-10-15" in mailoutbox[0].subject
+    assert mailoutbox[0].to == ["alice@cascadia.example"] and "/reports/sb303/2026Q3/" in mailoutbox[0].body
+    call_command("report", "reminders", "--today", "2026-10-20")
+    assert "overdue" in mailoutbox[-1].subject
+    call_command("report", "sb303", "--organization", org.slug, "--quarter", "2026Q3")
+    sent = len(mailoutbox)
+    call_command("report", "reminders", "--today", "2026-10-21")
+    assert len(mailoutbox) == sent  # generated: no more reminders
+    assert "cascadia: 2026Q3 overdue 2026-10-15" in capsys.readouterr().out
+
+
+def test_the_command_refuses_bad_input_with_exit_2(org, capsys):
+    for argv in (
+        ["report", "sb303", "--organization", "nobody", "--quarter", "2026Q3"],
+        ["report", "sb303", "--organization", org.slug, "--quarter", "Q3"],
+        ["report", "reminders", "--today", "yesterday"],
+    ):
+        with pytest.raises(SystemExit) as exit_:
+            call_command(*argv)
+        assert exit_.value.code == 2
+    assert "error:" in capsys.readouterr().err and not ExportLog.objects.exists()
