@@ -111,6 +111,7 @@ class Command(BaseCommand):
         from communitas.interop.redcap import redcap_export
 
         program = self._program(organization, options.get("program"), required_if_many=True)
+        assert program is not None  # required_if_many: one or an error
         export = redcap_export(program=program, actor=None, via="cli")
         out: Path = options["out"]
         out.mkdir(parents=True, exist_ok=True)
