@@ -36,10 +36,23 @@ def reports_home(request):
         {"quarter": q, "generated": q.label in generated, "overdue": q.due < today and q.label not in generated}
         for q in _quarters(today)
     ]
+    from communitas.interop.fhir_bundle import IDENTIFIED_EXPORT_ROLES
+    from communitas.programs.models import Program
+
+    programs = Program.objects.filter(organization=organization, assessment_schedules__isnull=False).distinct()
     return render(
         request,
         "interop/home.html",
-        {"quarters": quarters, "logs": logs, "oregon": organization.jurisdiction == "US-OR", "today": today},
+        {
+            "quarters": quarters,
+            "logs": logs,
+            "oregon": organization.jurisdiction == "US-OR",
+            "today": today,
+            "programs": programs.order_by("name"),
+            "may_identify": membership.role in IDENTIFIED_EXPORT_ROLES,
+            "quarter_start": Quarter.of(today).previous().start,
+            "quarter_end": Quarter.of(today).previous().end,
+        },
     )
 
 
