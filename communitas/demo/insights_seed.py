@@ -286,7 +286,7 @@ def seed_analyses(org: Organization) -> None:
         if schedule.instrument_code == "meq30":  # asked once after the session: no baseline to change from
             continue
         run = analysis_run_request(
-            program=schedule.program, instrument_code=schedule.instrument_code, actor=coordinator
+            program=schedule.program, instrument_code=schedule.instrument_code, actor=coordinator, enqueue=False
         )
         if run.status == AnalysisRun.Status.QUEUED:
             analysis_run_execute(run)

@@ -18,6 +18,7 @@ from communitas.demo.community_seed import seed_community
 from communitas.demo.insights_seed import assign_circle_facilitators, seed_analyses, seed_integration_circles
 from communitas.demo.journey_seed import seed_journeys
 from communitas.demo.outcomes_seed import seed_outcomes
+from communitas.demo.reports_seed import seed_administration_history, seed_client_data, seed_reports
 from communitas.demo.sessions_seed import seed_sessions
 from communitas.participants import services as participants
 from communitas.participants.models import SupportPerson
@@ -141,6 +142,9 @@ def _seed_organization(spec: dict, rng: random.Random) -> Organization:
     assign_circle_facilitators(org, plan)  # once the facilitator profiles exist
     seed_community(org, rng)
     seed_analyses(org)
+    seed_administration_history(org, rng)
+    seed_client_data(org, rng)
+    seed_reports(org)
     return org
 
 
