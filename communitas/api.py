@@ -12,6 +12,7 @@ from communitas.compliance.api import router as compliance_router
 from communitas.core.api import install_error_handlers
 from communitas.facilitators.api import router as facilitators_router
 from communitas.interop.api import router as fhir_router
+from communitas.interop.sharing_api import router as sharing_router
 from communitas.outcomes.api import router as outcomes_router
 from communitas.participants.api import router as participants_router
 from communitas.programs.api import router as programs_router
@@ -39,3 +40,4 @@ api.add_router("", community_pods_router)
 api.add_router("", community_partners_router)
 api.add_router("", community_reflections_router)
 api.add_router("/fhir", fhir_router)
+api.add_router("", sharing_router)

@@ -98,7 +98,7 @@ def program(org, alice):
 @pytest.fixture
 def synthetic_dataset(monkeypatch):
     rows = synthetic_rows()
-    monkeypatch.setattr(services, "analysis_rows", lambda program, instrument: rows)
+    monkeypatch.setattr(services, "_analysis_rows", lambda program, instrument: rows)
     return rows
 
 
@@ -161,7 +161,7 @@ def test_a_stale_run_counts_as_interrupted_and_can_be_run_again(
 def test_a_model_that_cannot_be_fitted_fails_with_the_reason_and_an_internal_error_is_logged(
     alice_client, program, monkeypatch, caplog, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(services, "analysis_rows", lambda program, instrument: [])
+    monkeypatch.setattr(services, "_analysis_rows", lambda program, instrument: [])
     with django_capture_on_commit_callbacks(execute=True):
         _request(alice_client, program)
     run = AnalysisRun.objects.get()
@@ -172,8 +172,8 @@ def test_a_model_that_cannot_be_fitted_fails_with_the_reason_and_an_internal_err
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(services, "community_effect", broken)
-    monkeypatch.setattr(services, "analysis_rows", lambda program, instrument: synthetic_rows())
+    monkeypatch.setattr(services, "_community_effect", broken)
+    monkeypatch.setattr(services, "_analysis_rows", lambda program, instrument: synthetic_rows())
     with django_capture_on_commit_callbacks(execute=True):
         _request(alice_client, program)
     run = AnalysisRun.objects.order_by("-pk").first()

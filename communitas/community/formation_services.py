@@ -28,7 +28,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from communitas.accounts.models import Membership, User
-from communitas.community.formation import FormationInputError, form_groups, parse_problem
+from communitas.community import formation
+from communitas.community.formation import FormationInputError, parse_problem
 from communitas.community.models import CircleSeries, FormationRun, MatchingProfile, NeverTogether, PodPreference
 from communitas.core.audit import audit_record
 from communitas.facilitators.models import Credential, FacilitatorProfile
@@ -220,7 +221,7 @@ def formation_run_create(
         raise FormationInputError(f"the time limit is between 1 and {MAX_TIME_LIMIT_S} seconds")
     problem = formation_problem(retreat=retreat, **choices)
     parse_problem(problem)  # malformed choices (a lock to an unknown circle, ...) fail here, before solving
-    result = form_groups(problem, time_limit_s=time_limit_s, seed=retreat.pk, hint=hint).as_dict()
+    result = formation.form_groups(problem, time_limit_s=time_limit_s, seed=retreat.pk, hint=hint).as_dict()
     with transaction.atomic():
         return _run_save(retreat, actor, problem, result)
 

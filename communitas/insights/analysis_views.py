@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from communitas.insights import charts
-from communitas.insights.community_effect import TERM_LABELS
+from communitas.insights.labels import TERM_LABELS
 from communitas.insights.models import AnalysisRun
 from communitas.insights.permissions import require_research_reader
 from communitas.insights.services import AnalysisRequestError, analysis_run_request

@@ -30,20 +30,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.utils.translation import gettext_lazy as _
 
 from communitas.insights.effects import mixed_model_d
+from communitas.insights.labels import TERM_LABELS
 from communitas.insights.mixed import MixedModelError, fit_mixed
 
 KEY = "followup:engagement"
-TERM_LABELS = {  # short enough for the forest plot's name column; translated when shown
-    "Intercept": _("Baseline level"),
-    "followup": _("Change at follow-up"),
-    "grouped": _("In a circle, baseline"),
-    "engagement": _("Attendance, baseline"),
-    "followup:grouped": _("Extra change: in a circle"),
-    "followup:engagement": _("Extra change: attendance"),
-}
+
 MIN_PARTICIPANTS_WITH_FOLLOWUP = 10
 
 Progress = Callable[[int, str], None]

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communitas.accounts.models import Membership
-from communitas.insights import charts, metrics, suppression
+from communitas.insights import charts, suppression
 from communitas.insights.analysis_views import latest_run, panel_context
 from communitas.insights.permissions import require_research_reader
 from communitas.insights.views import _program
@@ -32,6 +32,8 @@ RC_CATEGORIES = [
 
 @login_required
 def dashboard(request, program_id: int):
+    from communitas.insights import metrics  # numpy and scipy: loaded with the first dashboard, not at start-up
+
     membership = require_research_reader(request.membership)
     program = _program(membership, program_id)
     researcher = membership.role == Membership.Role.RESEARCHER

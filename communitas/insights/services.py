@@ -13,9 +13,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from communitas.core.audit import audit_record
-from communitas.insights.community_effect import community_effect
-from communitas.insights.dataset import analysis_rows
-from communitas.insights.mixed import MixedModelError
 from communitas.insights.models import AnalysisRun
 from communitas.outcomes.definitions import InstrumentError
 from communitas.outcomes.models import AssessmentSchedule
@@ -65,6 +62,18 @@ def analysis_run_request(*, program: Program, instrument_code: str, actor, enque
     return run
 
 
+def _analysis_rows(program, *, instrument: str) -> list[dict]:
+    from communitas.insights.dataset import analysis_rows
+
+    return analysis_rows(program, instrument=instrument)
+
+
+def _community_effect(rows, **kwargs) -> dict:
+    from communitas.insights.community_effect import community_effect
+
+    return community_effect(rows, **kwargs)
+
+
 def _progress(run: AnalysisRun, pct: int, stage: str) -> None:
     AnalysisRun.objects.filter(pk=run.pk).update(progress=pct, stage=stage, updated_at=timezone.now())
 
@@ -77,12 +86,14 @@ def analysis_run_execute(run: AnalysisRun) -> AnalysisRun:
     if not claimed:  # already run (or running) elsewhere: tasks are idempotent
         run.refresh_from_db()
         return run
+    from communitas.insights.mixed import MixedModelError  # numpy, scipy, pandas: loaded when a fit runs
+
     program = run.program
     try:
         instrument = instrument_for(program.organization_id, run.instrument_code)
-        rows = analysis_rows(program, instrument=run.instrument_code)
+        rows = _analysis_rows(program, instrument=run.instrument_code)
         _progress(run, 15, "Preparing the model")
-        result = community_effect(
+        result = _community_effect(
             rows,
             higher_is_better=instrument.scoring.higher_is_better,
             progress=lambda pct, stage: _progress(run, pct, stage),

@@ -22,10 +22,8 @@ from django.views.decorators.http import require_POST
 
 from communitas.insights.permissions import require_research_reader
 from communitas.interop.colorado import ColoradoExportError, colorado_export
-from communitas.interop.fhir_bundle import IDENTIFIED_EXPORT_ROLES, fhir_export, fhir_import
 from communitas.interop.models import ResearchProject
 from communitas.interop.permissions import require_reporter
-from communitas.interop.redcap import redcap_export
 from communitas.interop.research_export import ALLOWED_FIELDS, ExportError, as_csv, project_create, research_export
 from communitas.programs.models import Program
 
@@ -107,6 +105,8 @@ def redcap(request, program_id: int):
     program = Program.objects.filter(organization_id=membership.organization_id, pk=program_id).first()
     if program is None:
         raise Http404("no such program")
+    from communitas.interop.redcap import redcap_export
+
     export = redcap_export(program=program, actor=request.user, via="web")
     stem = f"{membership.organization.slug}-program-{program.pk}"
     buffer = io.BytesIO()
@@ -121,6 +121,8 @@ def redcap(request, program_id: int):
 @login_required
 def fhir(request):
     membership = require_reporter(request.membership)
+    from communitas.interop.fhir_bundle import IDENTIFIED_EXPORT_ROLES, fhir_export  # fhir.resources: on first use
+
     identified = request.GET.get("identified") == "1"
     if identified and membership.role not in IDENTIFIED_EXPORT_ROLES:
         raise PermissionDenied
@@ -138,6 +140,8 @@ def fhir(request):
 @login_required
 def fhir_upload(request):
     membership = require_reporter(request.membership)
+    from communitas.interop.fhir_bundle import fhir_import
+
     result = None
     error: str = ""
     if request.method == "POST":

@@ -22,6 +22,7 @@ class ExportLog(OrganizationScopedModel):
         FHIR = "fhir", _("FHIR bundle export")
         FHIR_IMPORT = "fhir_import", _("FHIR bundle import")
         RECORDS = "records", _("A participant's own records")
+        SHARING = "sharing", _("Shared under a data-sharing agreement")
 
     class Via(models.TextChoices):
         WEB = "web", _("web")

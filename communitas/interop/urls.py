@@ -1,6 +1,6 @@
 from django.urls import path
 
-from communitas.interop import export_views, views
+from communitas.interop import export_views, sharing_views, views
 
 app_name = "reports"
 urlpatterns = [
@@ -12,4 +12,5 @@ urlpatterns = [
     path("fhir/bundle.json", export_views.fhir, name="fhir"),
     path("fhir/import/", export_views.fhir_upload, name="fhir_import"),
     path("colorado/sessions.csv", export_views.colorado, name="colorado"),
+    *sharing_views.urlpatterns,
 ]

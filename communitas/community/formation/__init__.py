@@ -11,9 +11,10 @@ position), ``prechecks``, ``model`` (CP-SAT), ``baseline`` (the greedy start), `
 report and explanations), ``diagnosis`` (which rules clash) and ``solve`` (``form_groups``).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from communitas.community.formation.baseline import POLISH_MOVES, greedy
 from communitas.community.formation.index import MEDICAL, Need
-from communitas.community.formation.model import INFINITY, MAX_SIZE_INDICATORS
 from communitas.community.formation.report import evaluate
 from communitas.community.formation.results import Conflict, FormationResult, RuleOutcome
 from communitas.community.formation.schema import (
@@ -28,7 +29,28 @@ from communitas.community.formation.schema import (
     parse_problem,
     validate,
 )
-from communitas.community.formation.solve import MIN_DIAGNOSIS_S, default_workers, form_groups
+
+if TYPE_CHECKING:
+    from communitas.community.formation.model import INFINITY, MAX_SIZE_INDICATORS
+    from communitas.community.formation.solve import MIN_DIAGNOSIS_S, default_workers, form_groups
+
+# OR-Tools takes seconds to import: the solver modules load on first use, not with the web app.
+_LAZY = {
+    "INFINITY": "model",
+    "MAX_SIZE_INDICATORS": "model",
+    "MIN_DIAGNOSIS_S": "solve",
+    "default_workers": "solve",
+    "form_groups": "solve",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"communitas.community.formation.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "INFINITY",
