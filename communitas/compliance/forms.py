@@ -1,4 +1,5 @@
-"""Forms for an organization's own rule pack, the legal-status registry and the lawfulness question.
+"""Forms for an organization's own rule pack, the legal-status registry, the lawfulness question,
+Oregon's 303 Client Data Form and the reporting settings.
 
 The rule-pack form is a coordinator's view of ``rulepacks.RulePack``: a few rows of bands and
 documents instead of JSON. ``RulePackForm.pack_data`` turns it into the JSON the engine reads; the
@@ -10,12 +11,15 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from communitas.compliance.legal_status import FRAMEWORKS, STATUS_CODES, SUBSTANCE, SUBSTANCES
-from communitas.compliance.models import LegalStatusRow
+from communitas.compliance.models import LegalStatusRow, ReportingSettings
 from communitas.compliance.rulepacks import JURISDICTION, PLAUSIBLE_MAX_MG, RulePack
+from communitas.compliance.sb303 import LANGUAGE_TAG, ClientDataError, Field, clean_answers, definition
 
 RATIO_ROWS = 6
 DURATION_ROWS = 6
@@ -251,3 +255,194 @@ class LawfulnessForm(forms.Form):
     substance = forms.RegexField(regex=SUBSTANCE, max_length=40, label=_("Substance"), initial="psilocybin")
     framework = forms.ChoiceField(label=_("Framework"), choices=[(f, f) for f in FRAMEWORKS])
     on = forms.DateField(label=_("On"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+# --- Oregon's 303 Client Data Form (SB 303) ---------------------------------------------------
+
+# Every label in data/sb303.json, marked so that makemessages extracts it; the form translates
+# them when it is built. County names are proper nouns and stay as they are. A test keeps this
+# list equal to the file.
+SB303_LABELS = (
+    gettext_noop("Race"),
+    gettext_noop("American Indian or Alaska Native"),
+    gettext_noop("Asian"),
+    gettext_noop("Black or African American"),
+    gettext_noop("Middle Eastern or North African"),
+    gettext_noop("Native Hawaiian or Pacific Islander"),
+    gettext_noop("White"),
+    gettext_noop("Another race"),
+    gettext_noop("Prefer not to answer"),
+    gettext_noop("Hispanic or Latino/a/x/e"),
+    gettext_noop("Not Hispanic or Latino/a/x/e"),
+    gettext_noop("Preferred spoken language"),
+    gettext_noop("Preferred written language"),
+    gettext_noop("Disability"),
+    gettext_noop("Yes"),
+    gettext_noop("No"),
+    gettext_noop("Sexual orientation"),
+    gettext_noop("Straight or heterosexual"),
+    gettext_noop("Gay or lesbian"),
+    gettext_noop("Bisexual or pansexual"),
+    gettext_noop("Queer"),
+    gettext_noop("Asexual"),
+    gettext_noop("Another orientation"),
+    gettext_noop("Questioning or unsure"),
+    gettext_noop("Gender identity"),
+    gettext_noop("Woman"),
+    gettext_noop("Man"),
+    gettext_noop("Non-binary"),
+    gettext_noop("Transgender woman"),
+    gettext_noop("Transgender man"),
+    gettext_noop("Two-Spirit"),
+    gettext_noop("Another gender"),
+    gettext_noop("Annual household income"),
+    gettext_noop("Under $25,000"),
+    gettext_noop("$25,000 to $49,999"),
+    gettext_noop("$50,000 to $74,999"),
+    gettext_noop("$75,000 to $99,999"),
+    gettext_noop("$100,000 to $149,999"),
+    gettext_noop("$150,000 to $199,999"),
+    gettext_noop("$200,000 or more"),
+    gettext_noop("County of residence"),
+    gettext_noop("Outside Oregon"),
+    gettext_noop("Reasons for seeking services"),
+    gettext_noop("General health and wellness"),
+    gettext_noop("A change in perspective"),
+    gettext_noop("Expanded consciousness"),
+    gettext_noop("Depression"),
+    gettext_noop("Anxiety"),
+    gettext_noop("Trauma or PTSD"),
+    gettext_noop("Substance use"),
+    gettext_noop("End of life or serious illness"),
+    gettext_noop("Grief"),
+    gettext_noop("Spiritual or religious reasons"),
+    gettext_noop("Another reason"),
+    gettext_noop("Veteran status"),
+    gettext_noop("Veteran"),
+    gettext_noop("Not a veteran"),
+)
+RADIO_MAX_CHOICES = 10  # longer single-choice lists (the counties) are a select
+DECLINED = "declined"
+
+
+class DeclinedAloneField(forms.MultipleChoiceField):
+    """Checkboxes where "Prefer not to answer" cannot be ticked with anything else."""
+
+    def validate(self, value):
+        super().validate(value)
+        if DECLINED in value and len(value) > 1:
+            raise forms.ValidationError(_("“Prefer not to answer” cannot be combined with other answers."))
+
+
+def _answer_field(field: Field) -> forms.Field:
+    label = _(field.label)
+    if field.language:
+        return forms.RegexField(
+            regex=LANGUAGE_TAG,
+            max_length=35,
+            required=False,
+            label=label,
+            help_text=_("A language tag such as en, es or pt-BR."),
+            error_messages={"invalid": _("Use a language tag such as en, es or pt-BR.")},
+        )
+    choices = [(code, _(text)) for code, text in field.choices]
+    if field.multiple:
+        return DeclinedAloneField(label=label, choices=choices, required=False, widget=forms.CheckboxSelectMultiple)
+    if len(choices) > RADIO_MAX_CHOICES:
+        return forms.ChoiceField(label=label, choices=[("", "—"), *choices], required=False)
+    return forms.ChoiceField(label=label, choices=choices, required=False, widget=forms.RadioSelect)
+
+
+class ClientDataAnswersForm(forms.Form):
+    """Oregon's 303 Client Data Form, built from ``sb303.definition()``. Every question may be left
+    unanswered; ticking ``withheld`` keeps no answers at all. ``by_client`` words it for the client
+    answering through their own link (no collection date: it is today)."""
+
+    def __init__(self, *args, by_client: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["withheld"] = forms.BooleanField(
+            required=False,
+            label=_("I choose to withhold my data from the state report")
+            if by_client
+            else _("The client chooses to withhold their data from the state report"),
+            help_text=_("When this is ticked, none of the answers below are kept."),
+        )
+        for field in definition().fields:
+            self.fields[field.code] = _answer_field(field)
+        if not by_client:
+            self.fields["collected_on"] = forms.DateField(
+                label=_("Date the client completed the form"),
+                required=False,
+                initial=timezone.localdate,
+                widget=forms.DateInput(attrs={"type": "date"}),
+            )
+
+    @staticmethod
+    def initial_for(*, newest, language: str) -> dict:
+        """Start from the newest form's answers; language questions default to the participant's."""
+        answers = dict(newest.answers) if newest is not None and not newest.withheld else {}
+        for field in definition().fields:
+            if field.language and not answers.get(field.code):
+                answers[field.code] = language
+        return answers
+
+    def answer_fields(self):
+        return [self[field.code] for field in definition().fields]
+
+    def answers(self) -> dict:
+        return {field.code: self.cleaned_data.get(field.code) for field in definition().fields}
+
+    def clean_collected_on(self):
+        value = self.cleaned_data.get("collected_on")
+        if value is not None and value > timezone.localdate():
+            raise forms.ValidationError(_("The date cannot be in the future."))
+        return value
+
+    def clean(self):
+        data = super().clean() or {}
+        if not self.errors and not data.get("withheld"):
+            try:
+                clean_answers(self.answers())
+            except ClientDataError as exc:
+                self.add_error(None, str(exc))
+        return data
+
+    def record_kwargs(self) -> dict:
+        """Arguments for ``services.client_data_record`` (call after ``is_valid``)."""
+        withheld = bool(self.cleaned_data.get("withheld"))
+        return {
+            "withheld": withheld,
+            "answers": {} if withheld else self.answers(),
+            "collected_on": self.cleaned_data.get("collected_on"),
+        }
+
+
+# --- Reporting settings -------------------------------------------------------------------------
+
+OPT_OUT_SCOPE_LABELS = {
+    ReportingSettings.OptOutScope.EVERYTHING: _(
+        "Everything: clients who withheld their data are left out of the center counts too "
+        "(Oregon DOJ's reading of SB 303)"
+    ),
+    ReportingSettings.OptOutScope.DEMOGRAPHICS: _(
+        "Client data only: clients who withheld their data still count in the center counts "
+        "(the rule text only excludes them from the client data)"
+    ),
+}
+
+
+class ReportingSettingsForm(forms.Form):
+    opt_out_scope = forms.ChoiceField(
+        label=_("What a client's choice to withhold their data leaves out of the SB 303 report"),
+        choices=list(OPT_OUT_SCOPE_LABELS.items()),
+        widget=forms.RadioSelect,
+    )
+    threshold = forms.IntegerField(
+        label=_("Small-cell threshold"),
+        min_value=2,
+        max_value=100,
+        help_text=_(
+            "Counts below this number are hidden in the reports. Oregon sets no number; 11 follows the "
+            "CMS cell-size policy."
+        ),
+    )

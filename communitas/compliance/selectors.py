@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from communitas.compliance.legal_status import Lawfulness, StatusRow, evaluate, shipped_rows
-from communitas.compliance.models import LegalStatusRow, OrganizationRulePack
+from communitas.compliance.models import ClientDataForm, LegalStatusRow, OrganizationRulePack, ReportingSettings
 from communitas.compliance.rulepacks import (
     JURISDICTION,
     RulePack,
@@ -109,3 +109,19 @@ def organization_documents(*, organization_id: int, jurisdiction: str, on: datet
         return []
     pack = own.rule_pack()
     return [{"kind": d.kind, "label": d.label, "source": pack.cite(d.source)} for d in pack.documents]
+
+
+def client_data_newest(participant) -> ClientDataForm | None:
+    """The participant's newest 303 Client Data Form (the one that counts), or None."""
+    return (
+        ClientDataForm.objects.filter(organization_id=participant.organization_id, participant=participant)
+        .select_related("recorded_by")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def reporting_settings_get(organization_id: int) -> ReportingSettings:
+    """The organization's reporting settings, or the defaults (unsaved) when it has set none."""
+    row = ReportingSettings.objects.filter(organization_id=organization_id).first()
+    return row if row is not None else ReportingSettings(organization_id=organization_id)

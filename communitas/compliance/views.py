@@ -1,6 +1,7 @@
 """Compliance pages: the rule packs in force (shipped and the organization's own), a new version of
-the organization's pack, the legal-status registry with its lawfulness question, and a new
-registry row for the deployment's staff."""
+the organization's pack, the legal-status registry with its lawfulness question, a new registry
+row for the deployment's staff, a client's 303 Client Data Form (Oregon SB 303) and the
+organization's reporting settings."""
 
 from __future__ import annotations
 
@@ -15,15 +16,26 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communitas.compliance import selectors, services
-from communitas.compliance.forms import LawfulnessForm, LegalStatusRowForm, RulePackForm
+from communitas.compliance.forms import (
+    ClientDataAnswersForm,
+    LawfulnessForm,
+    LegalStatusRowForm,
+    ReportingSettingsForm,
+    RulePackForm,
+)
 from communitas.compliance.legal_status import LegalStatusInputError
+from communitas.compliance.models import ClientDataForm
 from communitas.compliance.permissions import (
     can_edit_legal_status,
+    can_manage_reporting_settings,
     can_manage_rule_packs,
+    can_record_client_data,
     can_view_compliance,
     require,
 )
 from communitas.compliance.rulepacks import ComplianceInputError, RulePack, has_shipped_pack, shipped_packs
+from communitas.compliance.sb303 import ClientDataError, definition
+from communitas.participants.selectors import participant_get_for_user
 
 
 def _pack_view(pack: RulePack) -> dict:
@@ -54,6 +66,7 @@ def rule_packs(request):
         if jurisdiction
         else None,
         "can_manage": can_manage_rule_packs(membership),
+        "can_manage_reporting": can_manage_reporting_settings(membership),
     }
     return render(request, "compliance/rule_packs.html", context)
 
@@ -143,3 +156,49 @@ def legal_status_add(request):
             messages.success(request, _("Registry row added. It applies to every organization from its date."))
             return redirect("compliance:legal_status")
     return render(request, "compliance/legal_status_form.html", {"form": form})
+
+
+@login_required
+def client_data(request, participant_id: int):
+    """A client's 303 Client Data Form: the newest form's state, and a new form (a new row)."""
+    membership = require(can_record_client_data, request.membership)
+    participant = participant_get_for_user(membership, participant_id)
+    newest = selectors.client_data_newest(participant)
+    initial = ClientDataAnswersForm.initial_for(newest=newest, language=participant.preferred_language)
+    form = ClientDataAnswersForm(request.POST if request.method == "POST" else None, initial=initial)
+    if form.is_bound and form.is_valid():
+        try:
+            services.client_data_record(
+                participant=participant, actor=request.user, via=ClientDataForm.Via.STAFF, **form.record_kwargs()
+            )
+        except ClientDataError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("303 Client Data Form saved."))
+            return redirect("compliance:client_data", participant.pk)
+    context = {"participant": participant, "newest": newest, "form": form, "source": definition().source}
+    return render(request, "compliance/client_data.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def reporting_settings(request):
+    """How the organization's regulator reports are built: SB 303 opt-out scope, small cells."""
+    membership = require(can_manage_reporting_settings, request.membership)
+    current = selectors.reporting_settings_get(membership.organization_id)
+    initial = {"opt_out_scope": current.sb303_opt_out_scope, "threshold": current.small_cell_threshold}
+    form = ReportingSettingsForm(request.POST if request.method == "POST" else None, initial=initial)
+    if form.is_bound and form.is_valid():
+        try:
+            services.reporting_settings_set(
+                organization=membership.organization,
+                actor=request.user,
+                opt_out_scope=form.cleaned_data["opt_out_scope"],
+                threshold=form.cleaned_data["threshold"],
+            )
+        except ComplianceInputError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Reporting settings saved. The next report uses them."))
+            return redirect("compliance:reporting_settings")
+    context = {"form": form, "saved": current.pk is not None}
+    return render(request, "compliance/reporting_settings.html", context, status=400 if form.errors else 200)

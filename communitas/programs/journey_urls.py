@@ -10,5 +10,6 @@ urlpatterns = [
     path("<str:token>/intake/", views.intake, name="intake"),
     path("<str:token>/intake/save", views.intake_autosave, name="intake_save"),
     path("<str:token>/done/", views.done, name="done"),
+    path("<str:token>/client-data/", views.client_data, name="client_data"),
     path("<str:token>/withdraw/", views.withdraw, name="withdraw"),
 ]

@@ -1,15 +1,23 @@
 """The participant's way in, on a phone and without an account: register from an invitation
-(or a program's open registration link), sign the consents, complete the intake."""
+(or a program's open registration link), sign the consents, complete the intake and, in an Oregon
+program, optionally answer the 303 Client Data Form (SB 303) or withhold their data."""
 
 from __future__ import annotations
 
 from django import forms
+from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from communitas.compliance import selectors as compliance_selectors
+from communitas.compliance import services as compliance_services
+from communitas.compliance.forms import ClientDataAnswersForm
+from communitas.compliance.models import ClientDataForm
+from communitas.compliance.sb303 import ClientDataError
 from communitas.participants import selectors as participant_selectors
 from communitas.participants import services as participant_services
 from communitas.participants.models import ConsentScope, Participant, SupportPerson
@@ -161,6 +169,10 @@ def consent(request, token: str):
     return _render(request, "programs/journey/consent.html", context, language, status=400 if form.errors else 200)
 
 
+def _oregon(program: Program) -> bool:
+    return program.jurisdiction == "US-OR" or program.jurisdiction.startswith("US-OR-")
+
+
 def _intake(invitation):
     return screening.intake_start(
         participant=invitation.participant,
@@ -232,7 +244,7 @@ def intake(request, token: str):
         "reasons": reason_choices(),
         "item9_text": item9_text,
         "item9_options": item9_options,
-        "oregon": invitation.program.jurisdiction.startswith("US-OR"),
+        "oregon": _oregon(invitation.program),
         "support_relationships": SupportPerson.Relationship.choices,
     }
     return _render(request, "programs/journey/intake.html", context, language, status=status)
@@ -277,13 +289,44 @@ def done(request, token: str):
     latest = screening_selectors.latest_screening(invitation.participant, invitation.program.substance)
     show_crisis = latest is not None and bool(SUICIDE_RULES & set(latest.rule_ids))
     state = participant_selectors.consent_state(invitation.participant)
+    oregon = _oregon(invitation.program)
     context = {
         "program": invitation.program,
         "token": token,
         "crisis_resources": crisis_resources_for(invitation.organization_id, language) if show_crisis else [],
         "consents": [(value, label, state[value]) for value, label in ConsentScope.choices if value in state],
+        "oregon": oregon,
+        "client_data": compliance_selectors.client_data_newest(invitation.participant) if oregon else None,
     }
     return _render(request, "programs/journey/done.html", context, language)
+
+
+def client_data(request, token: str):
+    """Oregon's 303 Client Data Form, answered by the participant themselves (optional; Oregon
+    programs only). Every answer may be left out; withholding keeps no answers at all."""
+    invitation, invalid = _invitation(request, token)
+    if invalid:
+        return invalid
+    if invitation.participant is None or _next_document(invitation) is not None:
+        return _next_step(invitation, token) or redirect("journey:start", token=token)
+    if not _oregon(invitation.program):
+        raise Http404("the 303 client data form is for Oregon programs")
+    participant = invitation.participant
+    newest = compliance_selectors.client_data_newest(participant)
+    initial = ClientDataAnswersForm.initial_for(newest=newest, language=participant.preferred_language)
+    form = ClientDataAnswersForm(request.POST if request.method == "POST" else None, initial=initial, by_client=True)
+    if form.is_bound and form.is_valid():
+        try:
+            compliance_services.client_data_record(
+                participant=participant, actor=None, via=ClientDataForm.Via.LINK, **form.record_kwargs()
+            )
+        except ClientDataError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect(reverse("journey:done", kwargs={"token": token}) + "#client-data")
+    context = {"program": invitation.program, "token": token, "form": form, "newest": newest}
+    status = 400 if form.errors else 200
+    return _render(request, "programs/journey/client_data.html", context, _language(request, participant), status)
 
 
 @require_POST
