@@ -266,3 +266,20 @@ def test_the_command_refuses_bad_input_with_exit_2(org, capsys):
             call_command(*argv)
         assert exit_.value.code == 2
     assert "error:" in capsys.readouterr().err and not ExportLog.objects.exists()
+
+
+def test_the_service_itself_refuses_a_future_date_and_staff_who_may_not_see_the_client(org, alice, rita):
+    from django.core.exceptions import PermissionDenied
+
+    person = ParticipantFactory(organization=org)
+    with pytest.raises(ClientDataError, match="future"):
+        client_data_record(
+            participant=person,
+            answers={},
+            withheld=True,
+            actor=alice,
+            collected_on=datetime.date.today() + datetime.timedelta(days=1),
+        )
+    with pytest.raises(PermissionDenied):
+        client_data_record(participant=person, answers={"county": "lane"}, withheld=False, actor=rita)
+    assert not ClientDataForm.objects.exists()

@@ -128,6 +128,16 @@ def client_data_record(
     clean = {} if withheld else clean_answers(answers)
     if via not in ClientDataForm.Via.values:
         raise ClientDataError(f"via must be one of {', '.join(ClientDataForm.Via.values)}")
+    if collected_on is not None and collected_on > datetime.date.today():
+        raise ClientDataError("the form cannot be dated in the future")
+    if actor is not None:  # staff record it; the participant's own link records with no actor
+        from communitas.participants.permissions import can_view_participants
+
+        membership = Membership.objects.filter(
+            user=actor, organization_id=participant.organization_id, is_active=True
+        ).first()
+        if not can_view_participants(membership):
+            raise PermissionDenied
     with transaction.atomic():
         form = ClientDataForm.objects.create(
             organization_id=participant.organization_id,
