@@ -1,6 +1,12 @@
 """A participant's community space (under /c/<token>/), one module per area."""
 
-from communitas.community import space_urls_circles, space_urls_partners, space_urls_pods, space_urls_reflections
+from communitas.community import (
+    space_urls_circles,
+    space_urls_partners,
+    space_urls_pods,
+    space_urls_records,
+    space_urls_reflections,
+)
 
 app_name = "space"
 urlpatterns = [
@@ -8,4 +14,5 @@ urlpatterns = [
     *space_urls_pods.urlpatterns,
     *space_urls_circles.urlpatterns,
     *space_urls_partners.urlpatterns,
+    *space_urls_records.urlpatterns,
 ]

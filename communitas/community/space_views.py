@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -26,7 +27,10 @@ from communitas.community.links import (
 )
 from communitas.community.models import CommunityLink, PodMember
 from communitas.community.permissions import can_manage_space_links, can_read_reflections
-from communitas.participants.models import Participant
+from communitas.participants import record_selectors, record_services, records
+from communitas.participants.models import Participant, RecordRequest
+from communitas.participants.record_forms import CorrectionForm, DestructionForm
+from communitas.participants.records_display import json_bytes, pdf_bytes
 from communitas.participants.selectors import participant_get_for_user
 from communitas.programs.permissions import require
 
@@ -79,6 +83,89 @@ def home(request, token: str):
         "circle_reflections": selectors.circle_reflections_for(participant).count(),
     }
     return render_space(request, "community/space/home.html", context, participant)
+
+
+# --- their records (OAR 333-333-4820: clients may examine their records and ask for an addendum,
+# and for destruction after the retention period) ------------------------------------------------
+
+
+def _records_context(participant: Participant, token: str, **extra) -> dict:
+    document = records.record_document(participant)
+    refusal = record_services.destruction_refusal(participant)
+    return {
+        "token": token,
+        "sections": [(view.section, len(view.rows)) for view in records.record_views(document)],
+        "retention": records.retention_of(participant),
+        "refusal": refusal[1] if refusal else "",
+        "requests": record_selectors.record_requests_for(participant),
+        "destruction_open": RecordRequest.objects.filter(
+            participant=participant, kind=RecordRequest.Kind.DESTRUCTION, status=RecordRequest.Status.OPEN
+        ).exists(),
+        "not_included": records.NOT_INCLUDED,
+        "correction_form": extra.pop("correction_form", None) or CorrectionForm(),
+        "destruction_form": extra.pop("destruction_form", None) or DestructionForm(),
+        **extra,
+    }
+
+
+@require_safe
+def space_records(request, token: str):
+    """What the organization holds about them, the downloads, and their requests."""
+    link, invalid = space_link(request, token)
+    if invalid:
+        return invalid
+    participant = link.participant
+    with translation.override(_language(request, participant)):
+        context = _records_context(participant, token)
+    return render_space(request, "community/space/records.html", context, participant)
+
+
+@require_safe
+def space_records_download(request, token: str, fmt: str):
+    """Their whole record as JSON (exact) or PDF (readable); every download is audited."""
+    link, invalid = space_link(request, token)
+    if invalid:
+        return invalid
+    participant = link.participant
+    with translation.override(_language(request, participant)):
+        document = records.record_document(participant)
+        body = json_bytes(document) if fmt == "json" else pdf_bytes(document, name=participant.display_name)
+    record_services.record_download_log(participant=participant, fmt=fmt, link_id=link.pk)
+    content_type = "application/json; charset=utf-8" if fmt == "json" else "application/pdf"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="record-{participant.pseudonym}.{fmt}"'
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    add_never_cache_headers(response)
+    return response
+
+
+def _space_request(request, token: str, kind: str, form_class, form_key: str):
+    link, invalid = space_link(request, token)
+    if invalid:
+        return invalid
+    participant = link.participant
+    form = form_class(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            record_services.record_request_create(participant=participant, kind=kind, text=form.cleaned_data["text"])
+        except record_services.RecordRequestError as exc:
+            error = str(exc)
+        else:
+            return redirect(reverse("space:records", args=[token]) + "#requests")
+    with translation.override(_language(request, participant)):
+        context = _records_context(participant, token, error=error, **{form_key: form})
+    return render_space(request, "community/space/records.html", context, participant, status=400)
+
+
+@require_POST
+def space_records_correction(request, token: str):
+    return _space_request(request, token, RecordRequest.Kind.CORRECTION, CorrectionForm, "correction_form")
+
+
+@require_POST
+def space_records_destruction(request, token: str):
+    return _space_request(request, token, RecordRequest.Kind.DESTRUCTION, DestructionForm, "destruction_form")
 
 
 # --- staff: links to a participant's space -------------------------------------------------------

@@ -73,12 +73,15 @@ def seed_administration_history(org: Organization, rng: random.Random) -> None:
     )
     for enrollment in enrollments.select_related("program").order_by("administration_date", "pk"):
         day = enrollment.administration_date
+        assert day is not None  # filtered above
         weeks[(enrollment.program_id, day - datetime.timedelta(days=day.weekday()))].append(enrollment)
     tz = timezone.get_current_timezone()
     doses = []
     for n, ((program_id, monday), group) in enumerate(sorted(weeks.items())):
         day = group[0].administration_date
+        assert day is not None
         start = datetime.datetime.combine(day, datetime.time(9, 30), tzinfo=tz)
+        began = start + datetime.timedelta(minutes=rng.randint(0, 20))
         session = Session.objects.create(
             organization=org,
             program_id=program_id,
@@ -86,7 +89,7 @@ def seed_administration_history(org: Organization, rng: random.Random) -> None:
             title=f"Administration session, week of {monday.isoformat()}",
             planned_start=start,
             planned_end=start + datetime.timedelta(hours=7),
-            started_at=start + datetime.timedelta(minutes=rng.randint(0, 20)),
+            started_at=began,
             ended_at=start + datetime.timedelta(hours=6, minutes=rng.randint(30, 90)),
             status=Session.Status.COMPLETED,
         )
@@ -105,7 +108,7 @@ def seed_administration_history(org: Organization, rng: random.Random) -> None:
                     unique_id=lot.format(n=n % 12 + 1),
                     amount_mg=mg,
                     kind=DoseRecord.Kind.INITIAL,
-                    taken_at=session.started_at,
+                    taken_at=began,
                     recorded_by=recorder,
                 )
             )
@@ -119,7 +122,7 @@ def seed_administration_history(org: Organization, rng: random.Random) -> None:
                         unique_id=lot.format(n=n % 12 + 1),
                         amount_mg=Decimal("5"),
                         kind=DoseRecord.Kind.SECONDARY,
-                        taken_at=session.started_at + datetime.timedelta(hours=1, minutes=30),
+                        taken_at=began + datetime.timedelta(hours=1, minutes=30),
                         recorded_by=recorder,
                     )
                 )
@@ -139,8 +142,10 @@ def seed_client_data(org: Organization, rng: random.Random) -> None:
         if rng.random() < 0.08:
             client_data_record(participant=person, answers={}, withheld=True, actor=coordinator)
             continue
-        answers = {code: _pick(rng, weights) for code, weights in WEIGHTS.items() if code in known}
-        answers["race"] = [answers["race"]]
+        answers: dict[str, str | list[str]] = {
+            code: _pick(rng, weights) for code, weights in WEIGHTS.items() if code in known
+        }
+        answers["race"] = [str(answers["race"])]
         answers["spoken_language"] = answers["written_language"] = person.preferred_language
         answers["reasons"] = sorted(rng.sample(REASONS, rng.randint(1, 3)))
         client_data_record(participant=person, answers=answers, withheld=False, actor=coordinator)

@@ -166,3 +166,84 @@ class ConsentDecision(OrganizationScopedModel):
 
     def __str__(self) -> str:
         return f"{self.scope}={'yes' if self.granted else 'no'}"
+
+
+class RecordRequest(OrganizationScopedModel):
+    """A participant's request about their own record (OAR 333-333-4820, research/regulatory.md
+    §1.7 [R7]): an addendum that corrects it, or its destruction once the retention period has
+    ended. Made through their community-space link or by staff on their behalf; decided by a
+    named person. The texts are encrypted; the row itself is kept after a destruction, as the
+    record of who destroyed what and when (``records.py``)."""
+
+    class Kind(models.TextChoices):
+        CORRECTION = "correction", _("Correction (addendum)")
+        DESTRUCTION = "destruction", _("Destruction after the retention period")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        DONE = "done", _("Done")
+
+    class Via(models.TextChoices):
+        LINK = "link", _("Participant link")
+        STAFF = "staff", _("Staff, on the participant's behalf")
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="record_requests")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    text = EncryptedTextField(_("request"), max_length=4000, blank=True)
+    via = models.CharField(max_length=8, choices=Via.choices)
+    requested_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = EncryptedTextField(_("decision note"), max_length=4000, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["correction", "destruction"]), name="record_request_kind_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="open", decided_at__isnull=True, decided_by__isnull=True)
+                | models.Q(
+                    status__in=["accepted", "declined", "done"], decided_at__isnull=False, decided_by__isnull=False
+                ),
+                name="record_request_decided_when_closed",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind="correction", status="done")
+                & ~models.Q(kind="destruction", status="accepted"),
+                name="record_request_status_fits_kind",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(via="link", requested_by__isnull=True)
+                | models.Q(via="staff", requested_by__isnull=False),
+                name="record_request_requester",
+            ),
+            models.UniqueConstraint(
+                fields=["participant"],
+                condition=models.Q(kind="destruction", status="open"),
+                name="record_request_one_open_destruction",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "created_at"], name="record_request_open_idx"),
+            models.Index(fields=["participant", "-created_at"], name="record_request_participant_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} request {self.pk} ({self.status})"
+
+
+class RecordAddendum(OrganizationScopedModel):
+    """What an accepted correction adds to a record. The original entries are never changed: the
+    addendum sits beside them, in the participant's download and on the staff pages."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="record_addenda")
+    request = models.OneToOneField(RecordRequest, on_delete=models.PROTECT, related_name="addendum")
+    text = EncryptedTextField(_("addendum"), max_length=4000)
+    added_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self) -> str:
+        return f"addendum {self.pk} to {self.participant_id}"

@@ -31,3 +31,18 @@ def require_participant_editor(membership: Membership | None) -> Membership:
     if membership is None or not can_edit_participants(membership):
         raise PermissionDenied
     return membership
+
+
+def can_decide_record_requests(membership: Membership | None) -> bool:
+    """Corrections and destruction requests are decided by coordinators and administrators, and
+    by licensed clinicians among the people who see participant records."""
+    return (
+        membership is not None
+        and can_view_participants(membership)
+        and (membership.role in PARTICIPANT_EDITORS or membership.is_clinician)
+    )
+
+
+def can_destroy_records(membership: Membership | None) -> bool:
+    """Only a coordinator or an administrator confirms a destruction."""
+    return can_edit_participants(membership)

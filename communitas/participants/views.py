@@ -10,10 +10,12 @@ from communitas.participants import selectors, services
 from communitas.participants.forms import ParticipantForm, SearchForm, SupportPersonForm
 from communitas.participants.models import ConsentScope
 from communitas.participants.permissions import (
+    can_decide_record_requests,
     can_edit_participants,
     require_participant_editor,
     require_participant_viewer,
 )
+from communitas.participants.record_views import records_card
 
 PAGE_SIZE = 25
 
@@ -34,7 +36,13 @@ def participant_list(request):
     page = Paginator(selectors.participants_for_membership(membership, query), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    context = {"page": page, "search": search, "query": query, "can_edit": can_edit_participants(membership)}
+    context = {
+        "page": page,
+        "search": search,
+        "query": query,
+        "can_edit": can_edit_participants(membership),
+        "can_decide_records": can_decide_record_requests(membership),
+    }
     # htmx swaps in just the table; its history restore (also an HX-Request) needs the whole page.
     fragment = request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request")
     template = "participants/_table.html" if fragment else "participants/list.html"
@@ -56,6 +64,7 @@ def participant_detail(request, participant_id: int):
             for value, label in ConsentScope.choices
             if value in (state := selectors.consent_state(participant))
         ],
+        "records": records_card(participant, request.membership),
     }
     return render(request, "participants/detail.html", context)
 
