@@ -14,7 +14,7 @@ from communitas.community import selectors
 from communitas.community.forms_space import VISIBILITY_CHOICES, ReflectionForm, VisibilityForm
 from communitas.community.permissions import can_manage_space_links, can_read_reflections
 from communitas.community.space_views import render_space, space_link
-from communitas.participants.selectors import participant_get_for_user
+from communitas.participants.permissions import can_view_participants
 from communitas.programs.permissions import require
 
 
@@ -88,13 +88,15 @@ def space_reflection_withdraw(request, token: str, reflection_id: int):
 
 @login_required
 def participant_reflections(request, participant_id: int):
-    """The reflections this participant shared with the signed-in person, and nothing else."""
+    """The reflections this participant shared with the signed-in person, and nothing else; their
+    name only for the care team that sees identified records (peer supporters get the pseudonym)."""
     membership = require(can_read_reflections, request.membership)
-    participant = participant_get_for_user(membership, participant_id)
+    participant = selectors.reflection_author_get_for_user(membership, participant_id)
     context = {
         "participant": participant,
         "reflections": selectors.reflections_of(participant, membership),
         "labels": dict(VISIBILITY_CHOICES),
         "can_manage_links": can_manage_space_links(membership),
+        "identified": can_view_participants(membership),
     }
     return render(request, "community/reflections/participant.html", context)

@@ -28,6 +28,8 @@ from communitas.community.models import (
 from communitas.community.permissions import can_read_reflections, can_view_pods, sees_all_pods
 from communitas.facilitators.models import FacilitatorProfile
 from communitas.participants.models import ConsentDecision, ConsentScope, Participant
+from communitas.participants.permissions import can_view_participants
+from communitas.participants.selectors import participant_get_for_user
 from communitas.programs.models import Circle, Enrollment, Retreat, Session
 
 CircleMembers = Circle.members.through
@@ -96,6 +98,19 @@ def reflections_visible_to(viewer: Membership | Participant) -> QuerySet[Reflect
         chosen = Q(visibility=Visibility.MY_FACILITATORS) | (Q(visibility=Visibility.MY_CIRCLE) & CIRCLE_CONSENT_OK)
         return qs.filter(SHARED & chosen)
     raise TypeError("reflections are visible to a participant or a staff membership")
+
+
+def reflection_author_get_for_user(membership: Membership, participant_id) -> Participant:
+    """The participant whose shared reflections ``membership`` opens: anyone the care team sees;
+    for the other community staff (peer supporters), only a member of a circle they facilitate.
+    404 for the rest, as for a missing one: an id must not tell them who someone is."""
+    participant = participant_get_for_user(membership, participant_id)
+    if can_view_participants(membership):
+        return participant
+    theirs = CircleMembers.objects.filter(circle__in=_facilitated_circles(membership), participant_id=participant.pk)
+    if not theirs.exists():
+        raise Http404("no such participant")
+    return participant
 
 
 def reflections_of(participant: Participant, viewer: Membership | Participant) -> QuerySet[Reflection]:
