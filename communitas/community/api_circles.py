@@ -10,8 +10,8 @@ import re
 from typing import Annotated, Literal
 
 from ninja import Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
-from pydantic import BeforeValidator, Field, StrictInt, StringConstraints, model_validator
+from ninja.pagination import paginate
+from pydantic import BeforeValidator, Field, StrictInt, StringConstraints, WithJsonSchema, model_validator
 
 from communitas.accounts.models import Membership
 from communitas.community import circle_selectors as selectors
@@ -19,6 +19,7 @@ from communitas.community import circle_services as services
 from communitas.community.circle_permissions import can_manage_community, can_open_circles
 from communitas.community.models import CircleSeries
 from communitas.community.models.circles import MAX_MEETINGS
+from communitas.core.api import Pagination
 from communitas.participants.schemas import Date, Message, StrictSchema, Text
 from communitas.programs.permissions import require
 from communitas.programs.schemas import Id, ParticipantRef, Title
@@ -35,7 +36,10 @@ def _local_time(value):
     raise ValueError("use a local time as HH:MM")
 
 
-LocalTime = Annotated[datetime.time, BeforeValidator(_local_time)]
+# A wall-clock time in the series' time zone, without an offset (so not JSON Schema's "time").
+LOCAL_TIME_SCHEMA = {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", "example": "18:30"}
+LocalTime = Annotated[datetime.time, BeforeValidator(_local_time), WithJsonSchema(LOCAL_TIME_SCHEMA)]
+LocalTimeOut = Annotated[datetime.time, WithJsonSchema({**LOCAL_TIME_SCHEMA, "example": "18:30:00"})]
 Link = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), Text]
 Place = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), Text]
 AgreementText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8000), Text]
@@ -84,7 +88,7 @@ class SeriesOut(Schema):
     meeting_link: str
     location: str
     weekday: int
-    start_time: datetime.time
+    start_time: LocalTimeOut
     duration_minutes: int
     time_zone: str
     starts_on: datetime.date
@@ -135,11 +139,11 @@ class CancelledOut(Schema):
     status: str
 
 
-class AgreementIn(StrictSchema):
+class CircleAgreementIn(StrictSchema):
     body: AgreementText
 
 
-class AgreementOut(Schema):
+class CircleAgreementOut(Schema):
     id: int
     circle_id: int
     version: int
@@ -172,7 +176,7 @@ class MemberAcceptanceOut(Schema):
 
 
 class AgreementStatusOut(Schema):
-    current: AgreementOut | None
+    current: CircleAgreementOut | None
     members: list[MemberAcceptanceOut]
 
 
@@ -242,7 +246,7 @@ def _series(series) -> CircleSeries:
 
 
 @router.get("/community/circles", response={200: list[CircleSummaryOut], **ERRORS})
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_circles(request):
     return selectors.circles_for(_reader(request))
 
@@ -328,8 +332,8 @@ def get_agreement(request, circle_id: int):
     return {"current": current, "members": members}
 
 
-@router.post("/community/circles/{circle_id}/agreement", response={201: AgreementOut, **ERRORS})
-def publish_agreement(request, circle_id: int, payload: AgreementIn):
+@router.post("/community/circles/{circle_id}/agreement", response={201: CircleAgreementOut, **ERRORS})
+def publish_agreement(request, circle_id: int, payload: CircleAgreementIn):
     """Publish a new version; members accept it again."""
     circle = selectors.circle_get_for_user(_reader(request), circle_id)
     _manager(request)

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from pydantic import AfterValidator, Field, StrictBool, StringConstraints, model_validator
 
 from communitas.accounts.models import Membership
@@ -28,6 +28,7 @@ from communitas.community.circle_permissions import (
 )
 from communitas.community.governance import CARE_CITATION, contribution_use_decision
 from communitas.community.models import ContributionApproval, Partner, PartnerContribution, Referral
+from communitas.core.api import Pagination
 from communitas.participants.schemas import (
     Date,
     Email,
@@ -249,7 +250,7 @@ def _contribution(membership: Membership, contribution) -> dict:
 
 
 @router.get("/community/partners", response={200: list[PartnerOut], **ERRORS})
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_partners(request):
     return selectors.partners_for(require(can_view_partners, request.membership))
 
@@ -314,7 +315,7 @@ def change_referral_status(request, referral_id: int, payload: ReferralStatusIn)
 
 
 @router.get("/community/contributions", response={200: list[ContributionOut], **ERRORS})
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_contributions(request):
     membership = require(can_view_contributions, request.membership)
     return [_contribution(membership, c) for c in selectors.contributions_for(membership)]

@@ -11,22 +11,24 @@ from typing import Literal
 
 from django.http import Http404
 from ninja import Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from pydantic import Field
 
 from communitas.community import pod_services as services
 from communitas.community import selectors
 from communitas.community.models import NeverTogether, Pod
 from communitas.community.permissions import can_manage_pods, can_record_never_together, can_view_pods
+from communitas.core.api import Pagination
 from communitas.participants.models import Participant
 from communitas.participants.schemas import Message, StrictSchema
 from communitas.programs.permissions import require
+from communitas.programs.schemas import Id
 
 router = Router(tags=["community"])
-ERRORS = {401: Message, 403: Message, 404: Message, 409: Message, 422: Message}
+ERRORS = {400: Message, 401: Message, 403: Message, 404: Message, 409: Message, 422: Message}
 
 
-class ReasonOut(Schema):
+class PodReasonOut(Schema):
     code: str
     value: str
 
@@ -44,7 +46,7 @@ class PodOut(Schema):
     name: str
     kind: str
     status: str
-    explanation: list[ReasonOut]
+    explanation: list[PodReasonOut]
     members: list[PodMemberOut]
     sent_at: datetime.datetime | None
     activated_at: datetime.datetime | None
@@ -53,7 +55,7 @@ class PodOut(Schema):
 
 class UnplacedOut(Schema):
     participant_id: int
-    reasons: list[ReasonOut]
+    reasons: list[PodReasonOut]
 
 
 class ProposalOut(Schema):
@@ -65,8 +67,8 @@ class ProposalOut(Schema):
 
 
 class MoveIn(StrictSchema):
-    participant_id: int
-    pod_id: int | None = Field(description="A draft pod of this retreat, or null to take them out of every pod.")
+    participant_id: Id
+    pod_id: Id | None = Field(description="A draft pod of this retreat, or null to take them out of every pod.")
 
 
 class CheckInOut(Schema):
@@ -78,7 +80,7 @@ class CheckInOut(Schema):
 
 
 class NeverTogetherIn(StrictSchema):
-    participant_ids: list[int] = Field(min_length=2, max_length=2)
+    participant_ids: list[Id] = Field(min_length=2, max_length=2)
     reason: Literal["relationship", "conflict", "request", "clinical", "other"]
 
 
@@ -122,7 +124,7 @@ def _retreat_pods(membership, retreat) -> list[dict]:
 
 
 @router.get("/community/retreats/{retreat_id}/pods", response={200: list[PodOut], **ERRORS})
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_pods(request, retreat_id: int):
     membership = require(can_view_pods, request.membership)
     return _retreat_pods(membership, selectors.retreat_get_for_user(membership, retreat_id))
@@ -198,7 +200,7 @@ def close_pod(request, pod_id: int):
 
 
 @router.get("/community/pods/{pod_id}/check-ins", response={200: list[CheckInOut], **ERRORS})
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_check_ins(request, pod_id: int):
     """When, how, who and mood; never the note."""
     membership = require(can_view_pods, request.membership)
@@ -216,7 +218,7 @@ def _pair_out(pair: NeverTogether) -> dict:
 
 
 @router.get("/community/never-together", response={200: list[NeverTogetherOut], **ERRORS})
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_never_together(request):
     membership = require(can_record_never_together, request.membership)
     return [_pair_out(p) for p in selectors.never_together_for(membership)]

@@ -8,16 +8,17 @@ reflection's text to anyone; participants read their own in their community spac
 import datetime
 
 from ninja import Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from communitas.community import selectors
 from communitas.community.permissions import can_read_reflections
+from communitas.core.api import Pagination
 from communitas.participants.schemas import Message
 from communitas.participants.selectors import participant_get_for_user
 from communitas.programs.permissions import require
 
 router = Router(tags=["community"])
-ERRORS = {401: Message, 403: Message, 404: Message}
+ERRORS = {400: Message, 401: Message, 403: Message, 404: Message, 422: Message}
 
 
 class ReflectionOut(Schema):
@@ -30,7 +31,7 @@ class ReflectionOut(Schema):
 
 
 @router.get("/community/participants/{participant_id}/reflections", response={200: list[ReflectionOut], **ERRORS})
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_reflections(request, participant_id: int):
     """Reflections this participant shared with the caller, newest first."""
     membership = require(can_read_reflections, request.membership)

@@ -9,7 +9,7 @@ participant; reporting settings by coordinators and administrators."""
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
@@ -29,11 +29,14 @@ from communitas.compliance.permissions import (
 )
 from communitas.compliance.rulepacks import ComplianceInputError, shipped_packs
 from communitas.compliance.sb303 import ClientDataError
-from communitas.participants.schemas import Message
+from communitas.participants.schemas import Message, Text
 from communitas.participants.selectors import participant_get_for_user
 
 router = Router(tags=["compliance"])
 ERRORS = {400: Message, 401: Message, 403: Message, 404: Message, 422: Message}
+# Any text but NUL, which PostgreSQL cannot store or compare (a 422 here, not a 500 there); an
+# unknown code is still the registry's own answer.
+Clean = Annotated[str, Text]
 
 
 class RulePackOut(Schema):
@@ -46,9 +49,9 @@ class RulePackOut(Schema):
 
 
 class LawfulnessQuery(Schema):
-    jurisdiction: str
-    substance: str
-    framework: str
+    jurisdiction: Clean
+    substance: Clean
+    framework: Clean
     on: datetime.date | None = None
 
 
@@ -69,17 +72,17 @@ class LegalStatusRowOut(Schema):
 
 
 class LegalStatusRowIn(Schema):
-    jurisdiction: str
-    substance: str
-    statuses: list[str]
-    frameworks: list[str] = []
+    jurisdiction: Clean
+    substance: Clean
+    statuses: list[Clean]
+    frameworks: list[Clean] = []
     effective_from: datetime.date
     expires_on: datetime.date | None = None
-    legal_basis: str
-    source: str
+    legal_basis: Clean
+    source: Clean
     confidence: LegalStatusRow.Confidence = LegalStatusRow.Confidence.HIGH
-    conditions: str = ""
-    note: str = ""
+    conditions: Clean = ""
+    note: Clean = ""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -97,6 +100,20 @@ def _own(row: OrganizationRulePack) -> dict:
 
 def _invalid(message: str):
     return Status(422, {"error": "validation_error", "detail": message})
+
+
+def _has_nul(value: Any) -> bool:
+    """Whether NUL hides anywhere in a JSON value: PostgreSQL stores none, in text or in jsonb."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str) and "\x00" in item:
+            return True
+        if isinstance(item, dict):
+            stack.extend([*item.keys(), *item.values()])
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 @router.get("/compliance/rule-packs", response={200: list[RulePackOut], **ERRORS})
@@ -122,6 +139,8 @@ def add_rule_pack(request, payload: Body[dict[str, Any]]):
     """A new version of the organization's own pack (the shape of ``data/rulepacks.json``'s packs,
     without ``kind``). Refused for a jurisdiction with a shipped pack."""
     membership = require(can_manage_rule_packs, request.membership)
+    if _has_nul(payload):
+        return _invalid("a rule pack must not contain NUL characters")
     try:
         row = services.organization_rule_pack_add(
             actor=request.user, organization=membership.organization, data=payload
@@ -173,7 +192,7 @@ def _row_out(row: StatusRow) -> dict:
 
 
 @router.get("/compliance/legal-status", response={200: list[LegalStatusRowOut], **ERRORS})
-def list_legal_status(request, substance: str | None = None):
+def list_legal_status(request, substance: Clean | None = None):
     require(can_view_compliance, request.membership)
     return [_row_out(row) for row in selectors.legal_status_rows(substance=substance)]
 

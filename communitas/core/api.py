@@ -2,11 +2,14 @@
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.pagination import LimitOffsetPagination
+from pydantic import Field
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +24,17 @@ STATUS_CODES = {
     422: "validation_error",
     429: "too_many_requests",
 }
+
+
+MAX_OFFSET = 2**31 - 1  # any larger offset skips every row anyway, and would overflow the database's integer
+
+
+class Pagination(LimitOffsetPagination):
+    """``?limit=&offset=`` pages whose bounds the database can take: past them is a 422, not a 500."""
+
+    class Input(Schema):
+        limit: int = Field(settings.NINJA_PAGINATION_PER_PAGE, ge=1, le=settings.NINJA_PAGINATION_MAX_LIMIT)
+        offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 def error_response(api: NinjaAPI, request, status: int, detail):

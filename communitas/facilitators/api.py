@@ -1,7 +1,8 @@
 from django.core.exceptions import ValidationError
 from ninja import Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from communitas.core.api import Pagination
 from communitas.facilitators import selectors, services
 from communitas.facilitators.permissions import (
     require_facilitator_manager,
@@ -48,7 +49,7 @@ def _linked_user(membership, fields: dict) -> dict:
 
 
 @router.get("/facilitators", response={200: list[ProfileOut], **ERRORS})
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_facilitators(request):
     return selectors.facilitators_for_membership(_viewer(request))
 
@@ -76,7 +77,7 @@ def update_facilitator(request, profile_id: int, payload: ProfilePatch):
 
 
 @router.get("/facilitators/{profile_id}/credentials", response={200: list[CredentialOut], **ERRORS})
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_credentials(request, profile_id: int):
     return selectors.credentials_for_profile(_profile(request, profile_id))
 

@@ -14,7 +14,7 @@ from communitas.participants.schemas import Message
 from communitas.participants.selectors import participant_get_for_user
 
 router = Router(tags=["fhir"])
-ERRORS = {401: Message, 403: Message, 404: Message, 422: Message}
+ERRORS = {400: Message, 401: Message, 403: Message, 404: Message, 422: Message}
 CODE = re.compile(r"[a-z][a-z0-9_]{1,39}")  # definitions.Code; anything else (NUL included) never reaches SQL
 
 

@@ -18,9 +18,10 @@ from communitas.interop.models import DataSharingAgreement
 from communitas.interop.permissions import require_reporter
 from communitas.participants.models import Participant
 from communitas.participants.schemas import Date, Message, Text
+from communitas.programs.schemas import Id
 
 router = Router(tags=["sharing"])
-ERRORS = {401: Message, 403: Message, 404: Message, 422: Message}
+ERRORS = {400: Message, 401: Message, 403: Message, 404: Message, 422: Message}
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Text]
 Slug = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80, pattern=r"^[-a-zA-Z0-9_]+$")
@@ -30,7 +31,7 @@ Slug = Annotated[
 class AgreementIn(Schema):
     recipient: Slug  # the recipient organization's identifier
     title: Title
-    participant_ids: list[int]
+    participant_ids: list[Id]
     scopes: list[str]  # consent scope codes: participation, research
     starts_on: Date
     ends_on: Date

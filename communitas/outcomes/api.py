@@ -3,8 +3,9 @@ import re
 from django.urls import reverse
 from ninja import Router, Status
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from communitas.core.api import Pagination
 from communitas.outcomes import selectors, services
 from communitas.outcomes.definitions import InstrumentError
 from communitas.outcomes.links import token_for
@@ -75,7 +76,7 @@ def _assessment_out(assessment, status: str) -> dict:
 
 
 @router.get("/participants/{participant_id}/assessments", response={200: list[AssessmentOut], **ERRORS})
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_assessments(request, participant_id: int):
     participant = participant_get_for_user(require_outcomes_viewer(request.membership), participant_id)
     return [_assessment_out(a, s) for a, s in selectors.with_status(selectors.participant_assessments(participant))]

@@ -1,6 +1,7 @@
 from ninja import Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from communitas.core.api import Pagination
 from communitas.participants import selectors, services
 from communitas.participants.permissions import (
     require_participant_editor,
@@ -30,7 +31,7 @@ def _editor(request):
 
 
 @router.get("/participants", response={200: list[ParticipantOut], **ERRORS})
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_participants(request, q: str = ""):
     # NUL cannot be sent to PostgreSQL (the pseudonym lookup would fail with a 500).
     return selectors.participants_for_membership(_viewer(request), q.replace("\x00", "")[:200])
@@ -66,7 +67,7 @@ def archive_participant(request, participant_id: int):
 
 
 @router.get("/participants/{participant_id}/support-persons", response={200: list[SupportPersonOut], **ERRORS})
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_support_persons(request, participant_id: int):
     participant = selectors.participant_get_for_user(_viewer(request), participant_id)
     return selectors.support_persons_for_participant(participant)

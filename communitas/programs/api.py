@@ -7,9 +7,10 @@ jurisdiction, and the status-only roster. Another organization's ids answer 404.
 from django.db.models import Count, Prefetch, Q, QuerySet
 from ninja import Router, Status
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from communitas.accounts.models import Membership
+from communitas.core.api import Pagination
 from communitas.facilitators.models import FacilitatorProfile
 from communitas.participants.models import Participant
 from communitas.participants.schemas import Message, changes_from
@@ -164,7 +165,7 @@ def _as_seen_by(membership: Membership, program: Program) -> ProgramOut | Progra
 
 
 @router.get("/programs", response={200: list[ProgramOut | ProgramSummaryOut], **ERRORS})
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_programs(request):
     membership = _lister(request)
     return [_as_seen_by(membership, p) for p in selectors.programs_for_membership(membership)]
@@ -197,7 +198,7 @@ def update_program(request, program_id: int, payload: ProgramPatch):
 
 
 @router.get("/programs/{program_id}/roster", response={200: list[RosterRowOut], **ERRORS})
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def get_roster(request, program_id: int):
     program = selectors.program_get_for_user(require(can_view_roster, request.membership), program_id)
     return [
@@ -210,7 +211,7 @@ def get_roster(request, program_id: int):
 
 
 @router.get("/programs/{program_id}/retreats", response={200: list[RetreatOut], **ERRORS})
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_retreats(request, program_id: int):
     membership = _reader(request)
     program = selectors.program_get_for_user(membership, program_id)
@@ -247,7 +248,7 @@ def enroll_in_retreat(request, retreat_id: int, payload: EnrollmentIn):
 
 
 @router.get("/programs/{program_id}/circles", response={200: list[CircleOut], **ERRORS})
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_circles(request, program_id: int):
     membership = _reader(request)
     program = selectors.program_get_for_user(membership, program_id)
@@ -289,7 +290,7 @@ def set_circle_members(request, circle_id: int, payload: CircleMembersIn):
 
 
 @router.get("/programs/{program_id}/sessions", response={200: list[SessionOut], **ERRORS})
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_sessions(request, program_id: int):
     membership = _reader(request)
     program = selectors.program_get_for_user(membership, program_id)
