@@ -86,6 +86,9 @@ INSTALLED_APPS = [
     "communitas.interop",
     "communitas.demo",
     "django_tasks",
+    # The database task queue a production worker reads (docs/deploy.md); installed everywhere so
+    # its tables exist whichever backend a deployment picks.
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -126,7 +129,12 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": dj_database_url.config(default=f"sqlite:///{DATA_DIR / 'communitas.sqlite3'}", conn_max_age=60)}
+# Connections live a minute and are checked before reuse, so a database restart costs no request.
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{DATA_DIR / 'communitas.sqlite3'}", conn_max_age=60, conn_health_checks=True
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;",
@@ -210,8 +218,9 @@ LOGGING = {
 NINJA_PAGINATION_MAX_LIMIT = 200
 NINJA_PAGINATION_PER_PAGE = 50
 
-# Background tasks (django-tasks): run immediately unless a worker backend is configured
-# (production: django-tasks-db, see docs/deploy.md when it lands).
+# Background tasks (django-tasks): run immediately unless a worker backend is configured.
+# Production sets both to "django_tasks_db.DatabaseBackend" and runs `communitas db_worker`
+# (docs/deploy.md); failed attempts are retried (core.tasks_retry) and listed at /ops/tasks/.
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("COMMUNITAS_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")

@@ -1,18 +1,27 @@
+from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.urls import include, path
 
 from communitas.api import api
+from communitas.core import ops_views
 from communitas.navigation import home
 from communitas.outcomes.public_views import robots
 
 
 def healthz(request):
-    return JsonResponse({"status": "ok"})
+    """For the proxy and monitoring: 200 while the database answers, 503 while it does not."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
 
 
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("ops/tasks/", ops_views.task_list, name="ops_tasks"),
     path("accounts/", include("communitas.accounts.urls")),
     path("participants/", include("communitas.participants.urls")),
     path("a/", include("communitas.outcomes.public_urls")),

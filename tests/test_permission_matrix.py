@@ -65,6 +65,7 @@ from communitas.compliance.permissions import (
     can_record_client_data,
     can_view_compliance,
 )
+from communitas.core.ops_views import can_operate_site
 from communitas.facilitators.permissions import (
     can_manage_facilitators,
     can_read_supervision_notes,
@@ -251,6 +252,8 @@ PAGES: dict[str, Page] = {
     "compliance:rule_pack": get_only(role(can_view_compliance)),
     "compliance:legal_status": get_only(role(can_view_compliance)),
     "compliance:legal_status_add": Page(lambda m, w: can_edit_legal_status(m.user)),
+    # deployment staff only: background task attempts of every organization (core.ops_views)
+    "ops_tasks": get_only(lambda m, w: can_operate_site(m.user)),
     "compliance:client_data": Page(role(can_record_client_data)),
     "compliance:reporting_settings": Page(role(can_manage_reporting_settings)),
     "community:circles": get_only(role(can_open_circles)),

@@ -2,11 +2,13 @@
 
 from django_tasks import task
 
+from communitas.core.tasks_retry import retried
 from communitas.outcomes import services
 from communitas.outcomes.models import Assessment
 
 
 @task()
+@retried()
 def send_assessment_reminder(assessment_id: int) -> str:
     assessment = Assessment.objects.select_related("participant").filter(pk=assessment_id).first()
     if assessment is None:

@@ -5,10 +5,12 @@ from django.core.mail import send_mail
 from django.urls import reverse
 from django_tasks import task
 
+from communitas.core.tasks_retry import retried
 from communitas.safety.models import SafetyAlert
 
 
 @task()
+@retried()
 def notify_safety_alert(alert_id: int) -> bool:
     """Email the assigned staff member. The message carries no PHI: only a link to sign in."""
     alert = SafetyAlert.objects.select_related("assigned_to").filter(pk=alert_id).first()
