@@ -11,6 +11,8 @@ Environment variables (all optional):
 - ``COMMUNITAS_DEBUG``: ``1`` for development error pages.
 - ``COMMUNITAS_ALLOWED_HOSTS``: comma-separated host names (default: localhost names).
 - ``COMMUNITAS_SECURE``: ``1`` when served behind TLS (secure cookies, HSTS, SSL redirect).
+- ``COMMUNITAS_TRUSTED_PROXY_COUNT``: reverse proxies in front that append ``X-Forwarded-For``.
+- ``COMMUNITAS_CACHE_URL``: a shared Redis cache (``redis://host:6379/0``) for the rate limits.
 """
 
 import base64
@@ -98,6 +100,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "communitas.core.ratelimit.LinkRateLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -171,6 +174,9 @@ AXES_USERNAME_FORM_FIELD = "email"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+# The same client address as the link rate limits (COMMUNITAS_TRUSTED_PROXY_COUNT below), so
+# behind a proxy a lock is per client, not per proxy.
+AXES_CLIENT_IP_CALLABLE = "communitas.core.ratelimit.client_ip"
 
 OTP_TOTP_ISSUER = "Communitas"
 
@@ -194,6 +200,27 @@ CSRF_TRUSTED_ORIGINS = [
 
 # API tokens live this long unless the person creating one picks otherwise.
 API_TOKEN_DEFAULT_DAYS = int(os.environ.get("COMMUNITAS_API_TOKEN_DAYS", "365"))
+
+# Rate limits on participant links (/a/, /c/, /join/; core/ratelimit.py, docs/security.md), per
+# client address, read on every request; 0 turns one off. Failed lookups are 404/410 answers
+# there, counted per 10 minutes. The counts live in the default cache, which is local memory and
+# so per process: with several processes, COMMUNITAS_CACHE_URL=redis://host:6379/0 makes them
+# share one count.
+COMMUNITAS_LINK_RATE_PER_MINUTE = int(os.environ.get("COMMUNITAS_LINK_RATE_PER_MINUTE", "120"))
+COMMUNITAS_LINK_FAILURE_LIMIT = int(os.environ.get("COMMUNITAS_LINK_FAILURE_LIMIT", "20"))
+# Reverse proxies in front that append to X-Forwarded-For (0: REMOTE_ADDR is the client).
+COMMUNITAS_TRUSTED_PROXY_COUNT = int(os.environ.get("COMMUNITAS_TRUSTED_PROXY_COUNT", "0"))
+# Never limited: the machine itself (health checks, local tools, the test client).
+COMMUNITAS_LINK_RATE_EXEMPT = [
+    n.strip() for n in os.environ.get("COMMUNITAS_LINK_RATE_EXEMPT", "127.0.0.0/8,::1/128").split(",") if n.strip()
+]
+if os.environ.get("COMMUNITAS_CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["COMMUNITAS_CACHE_URL"],
+        }
+    }
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]

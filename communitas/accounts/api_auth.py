@@ -4,6 +4,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from communitas.accounts.middleware import SESSION_OTP_KEY
 from communitas.accounts.models import Membership
+from communitas.accounts.selectors import user_has_confirmed_totp
 from communitas.accounts.services import api_token_authenticate
 
 
@@ -18,6 +19,10 @@ class BearerTokenAuth(HttpBearer):
             .first()
         )
         if membership is None:
+            return None
+        # An organization that requires two-factor sign-in lets no one in by token who has not
+        # set up an authenticator (a token made before the rule does not get around it).
+        if membership.organization.require_two_factor and not user_has_confirmed_totp(api_token.user):
             return None
         request.user = api_token.user
         request.membership, request.organization = membership, membership.organization
