@@ -199,3 +199,16 @@ def test_an_unconfirmed_authenticator_does_not_count(client, org, staff_token):
     TOTPDevice.objects.create(user=user, name="Phone", confirmed=False)
 
     assert client.get("/api/v1/participants", **bearer).status_code == 401
+
+
+def test_the_deploy_check_warns_when_tls_is_on_and_the_proxy_is_not_counted(settings):
+    from django.core import checks
+
+    settings.SECURE = True
+    settings.COMMUNITAS_TRUSTED_PROXY_COUNT = 0
+    warned = [m.id for m in checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.security])]
+    assert "communitas.W001" in warned
+
+    settings.COMMUNITAS_TRUSTED_PROXY_COUNT = 1
+    warned = [m.id for m in checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.security])]
+    assert "communitas.W001" not in warned
