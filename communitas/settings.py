@@ -257,6 +257,9 @@ TASKS = {
         "BACKEND": os.environ.get("COMMUNITAS_ANALYSIS_TASKS_BACKEND", "communitas.core.tasks_thread.ThreadBackend")
     },
 }
+# Program dashboards read precomputed figures younger than this many seconds (insights.snapshots;
+# `communitas refresh-dashboards` keeps them fresh); older ones are recomputed by the reader.
+COMMUNITAS_DASHBOARD_MAX_AGE = int(os.environ.get("COMMUNITAS_DASHBOARD_MAX_AGE", "900"))
 # Small-cell suppression for researchers: counts from 1 to this minus one are hidden (insights).
 COMMUNITAS_SMALL_CELL_THRESHOLD = int(os.environ.get("COMMUNITAS_SMALL_CELL_THRESHOLD", "11"))
 

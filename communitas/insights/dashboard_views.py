@@ -8,19 +8,15 @@ the small-cell threshold hidden (``suppression``). Each plot has its numbers one
 
 from __future__ import annotations
 
-import datetime
-
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communitas.accounts.models import Membership
-from communitas.insights import charts, suppression
+from communitas.insights import charts, snapshots, suppression
 from communitas.insights.analysis_views import latest_run, panel_context
 from communitas.insights.permissions import require_research_reader
 from communitas.insights.views import _program
-from communitas.outcomes.models import AssessmentSchedule
 from communitas.outcomes.registry import instruments_for
 
 RC_CATEGORIES = [
@@ -32,45 +28,22 @@ RC_CATEGORIES = [
 
 @login_required
 def dashboard(request, program_id: int):
-    from communitas.insights import metrics  # numpy and scipy: loaded with the first dashboard, not at start-up
-
     membership = require_research_reader(request.membership)
     program = _program(membership, program_id)
     researcher = membership.role == Membership.Role.RESEARCHER
     k = suppression.threshold() if researcher else None
-    codes = list(
-        AssessmentSchedule.objects.filter(program=program)
-        .order_by("instrument_code")
-        .values_list("instrument_code", flat=True)
-    )
+    codes = snapshots.instrument_codes(program)
     instrument = request.GET.get("instrument")
     if instrument not in codes:
         instrument = "phq9" if "phq9" in codes else (codes[0] if codes else None)
     available = instruments_for(program.organization_id)
     names = {code: available[code].name if code in available else code for code in codes}
-    today = timezone.localdate()
-    ids = metrics.cohort_ids(program, research_only=researcher)
-
-    funnel = metrics.funnel(program, ids)
-    progress = metrics.assessment_progress(program, ids, today=today)
-    attendance = metrics.attendance(
-        program, ids, start=today - datetime.timedelta(days=730), end=today, label_circles=not researcher
-    )
-    rc_rows = [
-        {"code": code, "name": names[code], **metrics.reliable_change_summary(program, ids, code)} for code in codes
-    ]
-    change = metrics.mean_change(program, ids, instrument) if instrument else None
-    attrition = metrics.attrition(program, ids, instrument, today=today) if instrument else []
-    if k is not None:
-        funnel = suppression.suppress_funnel(funnel, k)
-        progress = suppression.suppress_progress(progress, k)
-        attendance = suppression.suppress_attendance(attendance, k)
-        rc_rows = [
-            {"code": row["code"], "name": row["name"], **suppression.suppress_reliable_change(row, k)}
-            for row in rc_rows
-        ]
-        change = suppression.suppress_change(change, k) if change else None
-        attrition = suppression.suppress_attrition(attrition, k)
+    audience = snapshots.RESEARCH if researcher else snapshots.STAFF
+    computed = snapshots.figures(program, audience=audience, instrument=instrument)
+    figures = computed.values
+    funnel, progress, attendance = figures["funnel"], figures["progress"], figures["attendance"]
+    change, attrition = figures["change"], figures["attrition"]
+    rc_rows = [{**row, "name": names.get(row["code"], row["code"])} for row in figures["rc_rows"]]
 
     progress = [{**row, "name": names.get(row["instrument"], row["instrument"])} for row in progress]
     selected = [row for row in progress if row["instrument"] == instrument]
@@ -82,7 +55,8 @@ def dashboard(request, program_id: int):
         "instrument_choices": [(code, names[code]) for code in codes],
         "instrument": instrument,
         "instrument_name": names.get(instrument or "", ""),
-        "cohort_size": suppression.suppress_count(len(ids), k) if k else len(ids),
+        "cohort_size": figures["cohort_size"],
+        "computed_at": computed.computed_at,
         "funnel": funnel,
         "funnel_chart": charts.funnel_chart(funnel),
         "progress": progress,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -59,3 +60,32 @@ class AnalysisRun(OrganizationScopedModel):
         """Queued or running with no sign of life for STALE_AFTER: the worker was stopped."""
         unfinished = self.status in (self.Status.QUEUED, self.Status.RUNNING)
         return unfinished and timezone.now() - self.updated_at > STALE_AFTER
+
+
+class DashboardSnapshot(OrganizationScopedModel):
+    """A program dashboard's aggregates, computed ahead of readers (``insights.snapshots``).
+
+    Figures only: counts, rates and means, suppressed for the research audience; no participant
+    id, name or free text is stored here."""
+
+    class Audience(models.TextChoices):
+        STAFF = "staff", _("Program staff")
+        RESEARCH = "research", _("Researchers")
+
+    program = models.ForeignKey("programs.Program", on_delete=models.CASCADE, related_name="dashboard_snapshots")
+    audience = models.CharField(max_length=8, choices=Audience.choices)
+    instrument_code = models.CharField(max_length=40, blank=True)
+    # labels in the figures are stored translated: one snapshot per interface language
+    language = models.CharField(max_length=16)
+    figures = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "audience", "instrument_code", "language"], name="dashboard_snapshot_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"dashboard of program {self.program_id} ({self.audience}, {self.instrument_code or '-'})"

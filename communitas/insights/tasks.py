@@ -17,3 +17,11 @@ def run_analysis(run_id: int) -> str:
     if run is None:
         return "skipped: no such analysis"
     return services.analysis_run_execute(run).status
+
+
+@task(backend="analysis")
+def refresh_dashboards() -> int:
+    """Recompute every program's dashboard figures (``insights.snapshots``)."""
+    from communitas.insights import snapshots
+
+    return snapshots.refresh_all()
