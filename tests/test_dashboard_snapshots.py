@@ -69,7 +69,7 @@ def test_snapshots_are_kept_per_audience_and_language(org, alice, alice_client, 
 
 
 def test_a_snapshot_holds_figures_only(org, alice, alice_client):
-    program, people = populated(org, alice, 4)
+    _program, people = populated(org, alice, 4)
     call_command("refresh_dashboards", verbosity=0)
     stored = " ".join(str(s.figures) for s in DashboardSnapshot.objects.all())
     for person in Participant.objects.filter(pk__in=[p.pk for p in people]):

@@ -201,10 +201,9 @@ def update_program(request, program_id: int, payload: ProgramPatch):
 @paginate(Pagination)
 def get_roster(request, program_id: int):
     program = selectors.program_get_for_user(require(can_view_roster, request.membership), program_id)
-    return [
-        {"enrollment_id": e.pk, "participant": e.participant, "readiness": status}
-        for e, status in selectors.roster(program)
-    ]
+    return selectors.RosterRows(
+        program, row=lambda e, status: {"enrollment_id": e.pk, "participant": e.participant, "readiness": status}
+    )
 
 
 # --- retreats ---------------------------------------------------------------------------------

@@ -1,3 +1,9 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import cast
+
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -65,18 +71,24 @@ def enrollment_readiness(enrollment: Enrollment, *, consent=None, screening_outc
     )
 
 
-def roster(program: Program) -> list[tuple[Enrollment, str]]:
-    """Every current enrolment with its readiness status only (a fixed number of queries)."""
-    from communitas.participants.selectors import consent_states_for
-    from communitas.programs.readiness import readiness
-    from communitas.safety.screening_selectors import screening_outcomes_for
-
-    rows = list(
+def roster_enrollments(program: Program) -> QuerySet[Enrollment]:
+    """A program's current enrolments in roster order (not yet with their readiness)."""
+    return (
         enrollments_for_program(program)
         .filter(participant__archived_at__isnull=True)
         .prefetch_related("documents")
         .order_by("id")
     )
+
+
+def roster(program: Program, enrollments: Iterable[Enrollment] | None = None) -> list[tuple[Enrollment, str]]:
+    """Each enrolment (all current ones by default) with its readiness status, in a fixed number
+    of queries for however many it is given."""
+    from communitas.participants.selectors import consent_states_for
+    from communitas.programs.readiness import readiness
+    from communitas.safety.screening_selectors import screening_outcomes_for
+
+    rows = list(enrollments if enrollments is not None else roster_enrollments(program))
     ids = [e.participant_id for e in rows]
     consents, outcomes = consent_states_for(ids), screening_outcomes_for(ids, program.substance)
     required_scopes = {s for d in program.consent_documents.all() for s in d.required_scopes}
@@ -97,11 +109,41 @@ def roster(program: Program) -> list[tuple[Enrollment, str]]:
     ]
 
 
+class RosterRows:
+    """The roster as a lazy sequence for a paginator: counting is one COUNT, and a slice computes
+    readiness for its own rows only, so a page costs the same at 50 or 50,000 enrolments."""
+
+    def __init__(self, program: Program, row: Callable[[Enrollment, str], object] | None = None):
+        self.program, self.row = program, row
+        self.enrollments = roster_enrollments(program)
+
+    def count(self) -> int:
+        return self.enrollments.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def all(self) -> RosterRows:  # django-ninja counts with ``.all().count()``
+        return self
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            index = index + len(self) if index < 0 else index
+            return self[index : index + 1][0]
+        rows = roster(self.program, self.enrollments[index])
+        return [self.row(e, status) for e, status in rows] if self.row else rows
+
+
+def roster_page(program: Program, number, per_page: int = 50) -> Page:
+    """One page of the roster (``number`` as given in the query string; bad values give page 1)."""
+    rows = cast("Sequence[tuple[Enrollment, str]]", RosterRows(program))
+    return Paginator(rows, per_page).get_page(number)
+
+
 def roster_statuses(program: Program, participant_ids: list[int]) -> dict[int, str]:
     """Readiness status of the named participants in this program."""
-    rows = roster(program)
-    wanted = set(participant_ids)
-    return {e.participant_id: status for e, status in rows if e.participant_id in wanted}
+    rows = roster(program, roster_enrollments(program).filter(participant_id__in=participant_ids))
+    return {e.participant_id: status for e, status in rows}
 
 
 def notes_visible_to(user, *, session) -> QuerySet:

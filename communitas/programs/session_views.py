@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -36,6 +37,23 @@ def _enrolled(program):
     ).order_by("id")
 
 
+def _circle_candidates(program, circle):
+    """Who the circle's member picker offers: its current members and, for a retreat's circle, the
+    people enrolled in that retreat; for a circle outside retreats, the program's enrolled people
+    in no other circle. Bounded by a retreat or a circle's worth of people, not by the program."""
+    memberships = Circle.members.through.objects
+    members = set(memberships.filter(circle_id=circle.pk).values_list("participant_id", flat=True))
+    if circle.retreat_id is not None:
+        # two small index reads, then a primary-key lookup (an OR of subqueries scans the table)
+        retreat = Enrollment.objects.filter(program=program, retreat_id=circle.retreat_id)
+        return _enrolled(program).filter(pk__in=members | set(retreat.values_list("participant_id", flat=True)))
+    unplaced = ~Q(pk__in=memberships.filter(circle__program=program).values("participant_id"))
+    return _enrolled(program).filter(unplaced | Q(pk__in=members))
+
+
+RETREAT_CANDIDATES = 300  # the "Add" list of a retreat: people in no retreat yet, first this many
+
+
 def _object(qs, pk):
     found = qs.filter(pk=pk).first()
     if found is None:
@@ -60,12 +78,14 @@ def retreat_detail(request, program_id: int, retreat_id: int):
     program = selectors.program_get_for_user(membership, program_id)
     retreat = _object(Retreat.objects.filter(program=program), retreat_id)
     enrolled = Enrollment.objects.filter(retreat=retreat).exclude(status="withdrawn").select_related("participant")
-    candidates = _enrolled(program).exclude(enrollments__retreat=retreat)
+    unplaced = _enrolled(program).filter(enrollments__program=program, enrollments__retreat__isnull=True).distinct()
+    candidates = list(unplaced[: RETREAT_CANDIDATES + 1])
     context = {
         "program": program,
         "retreat": retreat,
         "enrolled": enrolled,
-        "candidates": candidates,
+        "candidates": candidates[:RETREAT_CANDIDATES],
+        "more_candidates": len(candidates) > RETREAT_CANDIDATES,
         "circles": Circle.objects.filter(retreat=retreat).prefetch_related("members", "facilitators"),
         "sessions": Session.objects.filter(retreat=retreat).order_by("planned_start"),
         "can_manage": can_manage_programs(membership),
@@ -111,7 +131,7 @@ def circle_detail(request, program_id: int, circle_id: int):
     circle = _object(Circle.objects.filter(program=program), circle_id)
     form = CircleMembersForm(
         request.POST or None,
-        participants=_enrolled(program),
+        participants=_circle_candidates(program, circle),
         facilitators=_facilitators(program.organization_id),
         initial={"members": circle.members.all(), "facilitators": circle.facilitators.all()},
     )

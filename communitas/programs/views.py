@@ -31,6 +31,8 @@ from communitas.safety import screening_services as screening
 from communitas.safety.screening.decisions import clearable
 from communitas.safety.screening.engine import ScreeningInputError
 
+ROSTER_PAGE = 50  # enrolments per roster page: readiness is computed for the page only
+
 
 @login_required
 def program_list(request):
@@ -96,7 +98,7 @@ def program_detail(request, program_id: int):
         rule_pack, rule_pack_problem = None, str(exc)
     context = {
         "program": program,
-        "rows": selectors.roster(program),
+        "rows": selectors.roster_page(program, request.GET.get("page"), ROSTER_PAGE),
         "retreats": program.retreats.order_by("starts_on", "pk"),
         "lawfulness": program_lawfulness(program, on=today),
         "rule_pack": rule_pack,
@@ -139,7 +141,8 @@ def program_settings(request, program_id: int):
 def roster(request, program_id: int):
     membership = require(can_view_roster, request.membership)
     program = selectors.program_get_for_user(membership, program_id)
-    return render(request, "programs/roster.html", {"program": program, "rows": selectors.roster(program)})
+    rows = selectors.roster_page(program, request.GET.get("page"), ROSTER_PAGE)
+    return render(request, "programs/roster.html", {"program": program, "rows": rows})
 
 
 def _enrollment_context(request, membership, program, enrollment, decision_form=None, measure_form=None):
