@@ -18,6 +18,7 @@ Environment variables (all optional):
 import base64
 import os
 import secrets
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -39,9 +40,17 @@ def _persistent_secret(env_name: str, filename: str, make) -> str:
         return os.environ[env_name]
     path = DATA_DIR / filename
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(make())
+        # Written whole under a private name, then linked into place: several processes starting
+        # at once (gunicorn workers on a new data dir) all end up reading the one that won.
+        fd, draft = tempfile.mkstemp(dir=DATA_DIR, prefix=f".{filename}.")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(make())
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
     return path.read_text().strip()
 
 
@@ -144,6 +153,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # PostgreSQL's JIT compiles a plan it guesses is big; for a page's queries that costs more
+    # than it saves (80 ms of a 130 ms count at 100,000 participants, benchmarks/bench_load.py).
+    # COMMUNITAS_PG_OPTIONS replaces these connection options (e.g. "" behind PgBouncer).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = os.environ.get("COMMUNITAS_PG_OPTIONS", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -188,6 +202,8 @@ SECURE = _env_flag("COMMUNITAS_SECURE")
 SESSION_COOKIE_SECURE = SECURE
 CSRF_COOKIE_SECURE = SECURE
 SECURE_SSL_REDIRECT = SECURE
+# Local health probes reach gunicorn over plain HTTP; they get an answer, not a redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = 31536000 if SECURE else 0
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -246,8 +262,9 @@ NINJA_PAGINATION_MAX_LIMIT = 200
 NINJA_PAGINATION_PER_PAGE = 50
 
 # Background tasks (django-tasks): run immediately unless a worker backend is configured.
-# Production sets both to "django_tasks_db.DatabaseBackend" and runs `communitas db_worker`
-# (docs/deploy.md); failed attempts are retried (core.tasks_retry) and listed at /ops/tasks/.
+# Production sets both to "django_tasks_db.DatabaseBackend" and runs one worker per backend,
+# `communitas db_worker --backend default` and `--backend analysis` (docs/deploy.md); failed
+# attempts are retried (core.tasks_retry) and listed at /ops/tasks/.
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("COMMUNITAS_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
@@ -265,6 +282,14 @@ COMMUNITAS_SMALL_CELL_THRESHOLD = int(os.environ.get("COMMUNITAS_SMALL_CELL_THRE
 
 # Outgoing messages. The console backend prints mail in development.
 EMAIL_BACKEND = os.environ.get("COMMUNITAS_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# With COMMUNITAS_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend: the relay to use.
+EMAIL_HOST = os.environ.get("COMMUNITAS_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("COMMUNITAS_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("COMMUNITAS_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("COMMUNITAS_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_flag("COMMUNITAS_EMAIL_STARTTLS")
+EMAIL_USE_SSL = _env_flag("COMMUNITAS_EMAIL_SSL")
+EMAIL_TIMEOUT = 30
 DEFAULT_FROM_EMAIL = os.environ.get("COMMUNITAS_FROM_EMAIL", "Communitas <no-reply@localhost>")
 COMMUNITAS_SMS_BACKEND = os.environ.get("COMMUNITAS_SMS_BACKEND", "communitas.outcomes.notify.ConsoleSmsBackend")
 # Absolute address used in emailed and texted links.

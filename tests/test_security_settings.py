@@ -71,7 +71,7 @@ def test_without_secure_mode_plain_http_still_works_for_development(monkeypatch,
 def secure_site(settings, monkeypatch, tmp_path):
     """This test process running with the settings COMMUNITAS_SECURE=1 produces."""
     secure = _settings_under(monkeypatch, tmp_path, COMMUNITAS_SECURE="1")
-    for name in TLS_SETTINGS:
+    for name in (*TLS_SETTINGS, "SECURE_REDIRECT_EXEMPT"):
         setattr(settings, name, secure[name])
     return settings
 
@@ -81,6 +81,12 @@ def test_secure_mode_redirects_plain_http_to_https(secure_site, alice):
 
     assert r.status_code == 301
     assert r["Location"] == "https://testserver/accounts/login/"
+
+
+@pytest.mark.django_db
+def test_secure_mode_answers_a_local_health_probe_over_plain_http(secure_site):
+    assert Client().get("/healthz").status_code == 200
+    assert Client().get("/robots.txt").status_code == 301  # only the probe is exempt
 
 
 def test_secure_mode_trusts_the_proxys_https_header_and_sends_hsts(secure_site, alice):

@@ -1,6 +1,29 @@
 """Runs the WSGI app under gunicorn from inside the process (no separate config file)."""
 
+import re
+
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
+
+# A participant's link is their credential: /a/<token>/, /c/<token>/, /join/<token>/ and
+# /join/r/<registration key>/. Access logs keep the path with the secret part replaced.
+_LINK_SECRET = re.compile(r"(/(?:a|c|join(?:/r)?)/)(?!r/)[^/\s?\"]+")
+
+
+def redact_link_secrets(text: str) -> str:
+    return _LINK_SECRET.sub(r"\1[redacted]", text)
+
+
+class RedactingLogger(Logger):
+    """gunicorn's access log with participant-link secrets taken out of the request line, the
+    path and the referrer (use as ``--logger-class communitas.core.server.RedactingLogger``)."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key in ("r", "U", "f"):
+            if isinstance(atoms.get(key), str):
+                atoms[key] = redact_link_secrets(atoms[key])
+        return atoms
 
 
 class _Gunicorn(BaseApplication):
@@ -26,6 +49,7 @@ def run_server(*, host: str, port: int, workers: int = 2) -> None:
             "threads": 4,
             "worker_class": "gthread",
             "accesslog": "-",
+            "logger_class": "communitas.core.server.RedactingLogger",
             "timeout": 60,
             "graceful_timeout": 10,
         }
