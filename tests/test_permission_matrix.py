@@ -519,7 +519,10 @@ API: dict[str, Api] = {
         MANAGE_COMMUNITY, {"approved_by_name": "Probe", "scope": "export", "approved_on": _day()}
     ),
     "POST /community/approvals/{approval_id}/revoke": Api(MANAGE_COMMUNITY),
-    "GET /community/participants/{participant_id}/reflections": Api(role(can_read_reflections)),
+    # as the page: peer supporters reach only members of circles they facilitate
+    "GET /community/participants/{participant_id}/reflections": Api(
+        lambda m, w: can_read_reflections(m) and (can_view_participants(m) or m.user_id == w.profile.user_id)
+    ),
     "GET /fhir/Questionnaire": Api(OUTCOMES),
     "GET /fhir/Questionnaire/{code}": Api(OUTCOMES),
     "GET /fhir/QuestionnaireResponse": Api(OUTCOMES, query={"patient": "@participant"}),

@@ -101,3 +101,85 @@ def test_a_retreat_offers_people_in_no_retreat_yet(org, alice, alice_client):
 
     offered = {int(pk) for pk in re.findall(r'<option value="(\d+)"', html)}
     assert offered == {p.pk for p in free}
+
+
+# --- outcomes worklists ---------------------------------------------------------------------------
+
+PHQ9_ZEROS = {str(n): 0 for n in range(1, 10)}
+
+
+def _planned(org, participant, days_ago):
+    from tests.outcomes_helpers import enrolled_with_schedule
+
+    return enrolled_with_schedule(
+        org, participant, administration=datetime.date.today() - datetime.timedelta(days=days_ago)
+    )
+
+
+def test_a_submitted_response_marks_its_assessment_answered(org, participant):
+    from communitas.outcomes import services as outcomes
+
+    _program, _enrollment, assessments = _planned(org, participant, 30)
+    baseline = next(a for a in assessments if a.timepoint == "baseline")
+    response, _created = outcomes.response_submit(
+        assessment=baseline, answers=PHQ9_ZEROS, language="en", source="staff"
+    )
+    baseline.refresh_from_db()
+    assert baseline.responded_at == response.submitted_at
+
+
+def test_the_home_page_reads_stored_counts_until_they_are_stale(org, participant, alice_client, settings):
+    from communitas.outcomes import services as outcomes
+    from communitas.outcomes.models import ProgramAssessmentCounts
+
+    program, _enrollment, assessments = _planned(org, participant, 30)
+    home = alice_client.get(reverse("outcomes:home")).content.decode()
+    assert "Counts as of" in home
+    stored = ProgramAssessmentCounts.objects.get(program=program)
+    assert (stored.enrolled, stored.open_now, stored.overdue) == (1, 1, 3)
+
+    overdue = next(a for a in assessments if a.timepoint == "week_1")
+    outcomes.response_submit(assessment=overdue, answers=PHQ9_ZEROS, language="en", source="staff")
+    alice_client.get(reverse("outcomes:home"))
+    assert ProgramAssessmentCounts.objects.get(program=program).overdue == 3  # still the stored counts
+
+    settings.COMMUNITAS_DASHBOARD_MAX_AGE = 0
+    alice_client.get(reverse("outcomes:home"))
+    assert ProgramAssessmentCounts.objects.get(program=program).overdue == 2
+
+
+def test_questionnaires_overdue_for_months_leave_the_worklists_but_not_the_participant_page(
+    org, participant, alice_client
+):
+    from communitas.outcomes.selectors import OVERDUE_WINDOW_DAYS
+
+    program, _enrollment, _assessments = _planned(org, participant, 200)
+    due_list = alice_client.get(reverse("outcomes:program", args=[program.pk])).content.decode()
+    due_list = due_list.split("<h2>Schedule</h2>")[0]
+    own_page = alice_client.get(reverse("outcomes:participant", args=[participant.pk])).content.decode()
+
+    # at 200 days, baseline..month_3 closed more than OVERDUE_WINDOW_DAYS ago; month_6 is recent
+    assert OVERDUE_WINDOW_DAYS == 90
+    assert "month_6" in due_list and "baseline" not in due_list
+    assert "baseline" in own_page
+
+
+def test_the_due_list_and_the_enrolments_are_paged(org, alice, alice_client):
+    from communitas.outcomes import services as outcomes
+    from tests.journey_helpers import oregon_program
+
+    program, _document = oregon_program(org)
+    outcomes.schedule_set(program=program, instrument_code="phq9", actor=None)
+    day = datetime.date.today() - datetime.timedelta(days=30)
+    for person in _enrol(program, alice, 55):
+        enrollment = person.enrollments.get(program=program)
+        outcomes.enrollment_anchor_set(enrollment=enrollment, administration_date=day, actor=None)
+    url = reverse("outcomes:program", args=[program.pk])
+
+    first = alice_client.get(url).content.decode()
+    later = alice_client.get(url + "?page=2").content.decode()
+
+    due = first.split("<h2>Schedule</h2>")[0]
+    assert len(re.findall(r'action="/outcomes/assessments/\d+/link/"', due)) == 50
+    assert '?due=2">Next' in first
+    assert len(re.findall(r'name="administration_date"', later)) == 5

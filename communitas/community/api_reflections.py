@@ -14,7 +14,6 @@ from communitas.community import selectors
 from communitas.community.permissions import can_read_reflections
 from communitas.core.api import Pagination
 from communitas.participants.schemas import Message
-from communitas.participants.selectors import participant_get_for_user
 from communitas.programs.permissions import require
 
 router = Router(tags=["community"])
@@ -33,7 +32,8 @@ class ReflectionOut(Schema):
 @router.get("/community/participants/{participant_id}/reflections", response={200: list[ReflectionOut], **ERRORS})
 @paginate(Pagination)
 def list_reflections(request, participant_id: int):
-    """Reflections this participant shared with the caller, newest first."""
+    """Reflections this participant shared with the caller, newest first. A peer supporter reaches
+    only members of circles they facilitate (404 for anyone else, as on the page)."""
     membership = require(can_read_reflections, request.membership)
-    participant = participant_get_for_user(membership, participant_id)
+    participant = selectors.reflection_author_get_for_user(membership, participant_id)
     return selectors.reflections_of(participant, membership)

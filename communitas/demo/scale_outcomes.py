@@ -144,7 +144,7 @@ class OutcomeWriter:
             Assessment,
             ["id", "organization_id", "created_at", "updated_at", "participant_id", "enrollment_id",
              "instrument_code", "timepoint", "due_on", "opens_on", "closes_on", "language", "draft_answers",
-             "draft_saved_at", "last_reminded_at", "cancelled_at"],
+             "draft_saved_at", "last_reminded_at", "cancelled_at", "responded_at"],
         )  # fmt: skip
         self.responses = Table(
             Response,
@@ -212,6 +212,7 @@ class OutcomeWriter:
         row = (
             pk, ctx.org_id, created, max(created, updated), person.pk, ctx.enrollment_ids[person.index], code,
             timepoint, due, opens, closes, language, self.empty, None, reminded, cancelled,
+            answered[6] if answered else None,
         )  # fmt: skip
         return row, answered
 

@@ -58,6 +58,10 @@ class Assessment(OrganizationScopedModel):
     draft_saved_at = models.DateTimeField(null=True, blank=True)
     last_reminded_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # When its response arrived (a copy of ``response.submitted_at``, set with the response): the
+    # worklists find what is still owed through the partial index below instead of an anti-join
+    # over every assessment.
+    responded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -67,6 +71,11 @@ class Assessment(OrganizationScopedModel):
         ]
         indexes = [
             models.Index(fields=["organization", "closes_on"], name="assessment_org_closes_idx"),
+            models.Index(
+                fields=["organization", "closes_on"],
+                name="assessment_owed_idx",
+                condition=models.Q(responded_at__isnull=True, cancelled_at__isnull=True),
+            ),
             models.Index(fields=["participant", "due_on"], name="assessment_participant_idx"),
         ]
 
@@ -132,3 +141,21 @@ class Score(OrganizationScopedModel):
 
     def __str__(self) -> str:
         return f"{self.instrument_code}={self.total}"
+
+
+class ProgramAssessmentCounts(OrganizationScopedModel):
+    """A program's worklist counts for the outcomes home page, computed ahead of readers.
+
+    Counting open and overdue questionnaires means an anti-join over every assessment of every
+    program (seconds at 100,000 participants), so the page reads these and says when they were
+    counted; ``outcomes.selectors.programs_with_counts`` recomputes them when older than
+    ``COMMUNITAS_DASHBOARD_MAX_AGE`` and ``communitas refresh-dashboards`` keeps them fresh."""
+
+    program = models.OneToOneField("programs.Program", on_delete=models.CASCADE, related_name="assessment_counts")
+    enrolled = models.PositiveIntegerField()
+    open_now = models.PositiveIntegerField()
+    overdue = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"assessment counts of program {self.program_id}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -11,7 +12,7 @@ from django.utils import timezone
 from communitas.accounts.models import Membership
 from communitas.outcomes import schedules
 from communitas.outcomes.definitions import Instrument
-from communitas.outcomes.models import Assessment, Response
+from communitas.outcomes.models import Assessment, ProgramAssessmentCounts, Response
 from communitas.participants.models import Participant
 from communitas.programs.models import Enrollment, Program
 from communitas.programs.selectors import enrollments_for_program
@@ -103,43 +104,108 @@ def program_get_for_user(membership: Membership | None, program_id) -> Program:
     return program
 
 
-def programs_with_counts(membership: Membership, today: datetime.date | None = None) -> QuerySet[Program]:
-    """Programs with enrolled, open and overdue counts; archived participants are left out."""
-    today = today or timezone.localdate()
-    current = Q(enrollments__participant__archived_at__isnull=True)
-    pending = current & Q(
-        enrollments__assessments__response__isnull=True, enrollments__assessments__cancelled_at__isnull=True
+# Overdue longer than this, a questionnaire counts as missed: off the worklists (home counts and a
+# program's due list), still on the participant's own page.
+OVERDUE_WINDOW_DAYS = 90
+
+
+def _live_counts(organization_id: int, today: datetime.date) -> dict[int, dict[str, int]]:
+    """Enrolled, open and overdue counts of every program of the organization, counted now
+    (archived participants left out): two grouped queries over all of its assessments."""
+    enrolled = (
+        Enrollment.objects.filter(organization_id=organization_id, participant__archived_at__isnull=True)
+        .values("program_id")
+        .annotate(n=Count("pk"))
     )
-    return (
-        Program.objects.filter(organization_id=membership.organization_id)
-        .annotate(
-            enrolled=Count("enrollments", distinct=True, filter=current),
-            open_now=Count(
-                "enrollments__assessments",
-                distinct=True,
-                filter=pending
-                & Q(enrollments__assessments__opens_on__lte=today, enrollments__assessments__closes_on__gte=today),
-            ),
-            overdue=Count(
-                "enrollments__assessments",
-                distinct=True,
-                filter=pending & Q(enrollments__assessments__closes_on__lt=today),
-            ),
+    pending = (
+        Assessment.objects.filter(
+            organization_id=organization_id,
+            participant__archived_at__isnull=True,
+            cancelled_at__isnull=True,
+            responded_at__isnull=True,
+            opens_on__lte=today,
+            closes_on__gte=today - datetime.timedelta(days=OVERDUE_WINDOW_DAYS),
         )
-        .order_by("name")
+        .values("enrollment__program_id")
+        .annotate(
+            open_now=Count("pk", filter=Q(closes_on__gte=today)),
+            overdue=Count("pk", filter=Q(closes_on__lt=today)),
+        )
     )
+    counts: dict[int, dict[str, int]] = {}
+    for row in enrolled:
+        counts.setdefault(row["program_id"], {"enrolled": 0, "open_now": 0, "overdue": 0})["enrolled"] = row["n"]
+    for owed in pending:
+        cell = counts.setdefault(owed["enrollment__program_id"], {"enrolled": 0, "open_now": 0, "overdue": 0})
+        cell.update(open_now=owed["open_now"], overdue=owed["overdue"])
+    return counts
+
+
+def program_counts_refresh(organization_id: int, now: datetime.datetime | None = None) -> None:
+    """Count every program of the organization now and store the counts."""
+    now = now or timezone.now()
+    counts = _live_counts(organization_id, timezone.localdate(now))
+    rows = [
+        ProgramAssessmentCounts(
+            organization_id=organization_id,
+            program_id=program_id,
+            computed_at=now,
+            **counts.get(program_id, {"enrolled": 0, "open_now": 0, "overdue": 0}),
+        )
+        for program_id in Program.objects.filter(organization_id=organization_id).values_list("pk", flat=True)
+    ]
+    ProgramAssessmentCounts.objects.bulk_create(  # one upsert, however many programs
+        rows,
+        update_conflicts=True,
+        unique_fields=["program"],
+        update_fields=["enrolled", "open_now", "overdue", "computed_at", "updated_at"],
+    )
+
+
+def programs_with_counts(membership: Membership) -> tuple[list[Program], datetime.datetime]:
+    """The organization's programs with ``enrolled``, ``open_now`` and ``overdue`` set, and when they
+    were counted: stored counts while younger than ``COMMUNITAS_DASHBOARD_MAX_AGE`` and from today,
+    else counted now (and stored)."""
+    organization_id = membership.organization_id
+    programs = list(
+        Program.objects.filter(organization_id=organization_id).select_related("assessment_counts").order_by("name")
+    )
+    now = timezone.now()
+    oldest = now - datetime.timedelta(seconds=settings.COMMUNITAS_DASHBOARD_MAX_AGE)
+
+    def fresh(program: Program) -> bool:
+        stored = getattr(program, "assessment_counts", None)
+        return (
+            stored is not None
+            and stored.computed_at >= oldest
+            and timezone.localdate(stored.computed_at) == timezone.localdate(now)
+        )
+
+    if not all(fresh(p) for p in programs):
+        program_counts_refresh(organization_id, now)
+        stored = {c.program_id: c for c in ProgramAssessmentCounts.objects.filter(organization_id=organization_id)}
+        for program in programs:
+            program.assessment_counts = stored[program.pk]
+    counted = min((p.assessment_counts.computed_at for p in programs), default=now)
+    for program in programs:
+        c = program.assessment_counts
+        program.enrolled, program.open_now, program.overdue = c.enrolled, c.open_now, c.overdue  # type: ignore[attr-defined]
+    return programs, counted
 
 
 def program_pending_assessments(program: Program, today: datetime.date | None = None) -> QuerySet[Assessment]:
-    """Open and overdue assessments of a program's current (not archived) participants, oldest due first."""
+    """Open and overdue assessments of a program's current (not archived) participants, the window
+    closing soonest first; overdue for longer than ``OVERDUE_WINDOW_DAYS`` they count as missed
+    (each participant's page still shows them)."""
     today = today or timezone.localdate()
     return (
         Assessment.objects.filter(
             enrollment__program=program,
             organization_id=program.organization_id,
             cancelled_at__isnull=True,
-            response__isnull=True,
+            responded_at__isnull=True,
             opens_on__lte=today,
+            closes_on__gte=today - datetime.timedelta(days=OVERDUE_WINDOW_DAYS),
             participant__archived_at__isnull=True,
         )
         .select_related("participant", "response")  # with_status() reads .response: no query per row

@@ -190,6 +190,8 @@ def response_submit(
         submitted_at=submitted_at or timezone.now(),
         entered_by=entered_by,
     )
+    locked.responded_at = response.submitted_at
+    locked.save(update_fields=["responded_at", "updated_at"])
     result = score(instrument, response.answers)
     Score.objects.create(
         organization_id=locked.organization_id,

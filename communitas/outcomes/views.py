@@ -9,6 +9,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from communitas.core.paging import peek_page
 from communitas.outcomes import selectors, services
 from communitas.outcomes.change import ChangeNotAvailable, reliable_change
 from communitas.outcomes.charts import score_chart
@@ -23,17 +24,22 @@ from communitas.participants.selectors import participant_get_for_user
 @login_required
 def outcomes_home(request):
     membership = require_outcomes_viewer(request.membership)
-    return render(request, "outcomes/home.html", {"programs": selectors.programs_with_counts(membership)})
+    programs, counted_at = selectors.programs_with_counts(membership)
+    return render(request, "outcomes/home.html", {"programs": programs, "counted_at": counted_at})
 
 
 @login_required
 def program_assessments(request, program_id: int):
     membership = require_outcomes_viewer(request.membership)
     program = selectors.program_get_for_user(membership, program_id)
+    pending = peek_page(selectors.program_pending_assessments(program), request.GET.get("due"), 50)
     context = {
         "program": program,
-        "pending": selectors.with_status(selectors.program_pending_assessments(program)[:500]),
-        "enrollments": selectors.current_enrollments(program).order_by("administration_date", "id"),
+        "pending": pending,
+        "pending_rows": selectors.with_status(pending.object_list),
+        "enrollments": peek_page(
+            selectors.current_enrollments(program).order_by("administration_date", "id"), request.GET.get("page"), 50
+        ),
         "can_manage": can_manage_assessments(membership),
         "anchor_form": AnchorForm(),
         "schedules": selectors.program_schedules(program),

@@ -153,7 +153,15 @@ def circle_detail(request, program_id: int, circle_id: int):
     return render(
         request,
         "programs/circle.html",
-        {"program": program, "circle": circle, "form": form, "can_manage": can_manage_programs(membership)},
+        {
+            "program": program,
+            "circle": circle,
+            "form": form,
+            "can_manage": can_manage_programs(membership),
+            # those who may not change the circle read who is in it (no form to render)
+            "members": circle.members.order_by("id"),
+            "facilitators": circle.facilitators.order_by("id"),
+        },
     )
 
 

@@ -1,4 +1,5 @@
-"""``communitas refresh-dashboards``: recompute the programs' dashboard figures now.
+"""``communitas refresh-dashboards``: recompute the programs' dashboard figures and the outcomes
+home page's assessment counts now.
 
 Run it from a timer every few minutes in production (docs/deploy.md) so no reader waits for a
 program's aggregates; ``--program`` limits it to one program id."""
@@ -8,6 +9,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from communitas.insights import snapshots
+from communitas.outcomes.selectors import program_counts_refresh
 from communitas.programs.models import Program
 
 
@@ -25,4 +27,10 @@ class Command(BaseCommand):
                 raise CommandError(f"No program with id {program}.")
         started = time.perf_counter()
         count = snapshots.refresh_all(programs)
-        self.stdout.write(f"Refreshed {count} dashboard snapshots in {time.perf_counter() - started:.1f} s.")
+        organizations = sorted(set(programs.values_list("organization_id", flat=True)))
+        for organization_id in organizations:  # the outcomes home page's worklist counts
+            program_counts_refresh(organization_id)
+        self.stdout.write(
+            f"Refreshed {count} dashboard snapshots and the assessment counts of {len(organizations)} "
+            f"organizations in {time.perf_counter() - started:.1f} s."
+        )
