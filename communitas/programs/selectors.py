@@ -73,9 +73,14 @@ def enrollment_readiness(enrollment: Enrollment, *, consent=None, screening_outc
 
 def roster_enrollments(program: Program) -> QuerySet[Enrollment]:
     """A program's current enrolments in roster order (not yet with their readiness)."""
+    from communitas.participants.models import Participant
+
+    # "not one of the (few) archived people" rather than a join on every enrolment's participant:
+    # the page's count then reads the enrolment index alone.
+    archived = Participant.objects.filter(organization_id=program.organization_id, archived_at__isnull=False)
     return (
         enrollments_for_program(program)
-        .filter(participant__archived_at__isnull=True)
+        .exclude(participant_id__in=archived.values("pk"))
         .prefetch_related("documents")
         .order_by("id")
     )
