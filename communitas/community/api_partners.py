@@ -28,7 +28,7 @@ from communitas.community.circle_permissions import (
 )
 from communitas.community.governance import CARE_CITATION, contribution_use_decision
 from communitas.community.models import ContributionApproval, Partner, PartnerContribution, Referral
-from communitas.core.api import Pagination
+from communitas.core.api import Pagination, inline_choices
 from communitas.participants.schemas import (
     Date,
     Email,
@@ -67,7 +67,7 @@ Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000),
 
 class PartnerIn(StrictSchema):
     name: Title
-    kind: Partner.Kind
+    kind: Annotated[Partner.Kind, inline_choices(Partner.Kind)]
     description: Description = ""
     website: Url = ""
     public_phone: Phone = ""
@@ -81,7 +81,7 @@ class PartnerIn(StrictSchema):
 
 class PartnerPatch(StrictSchema):
     name: Title | None = None
-    kind: Partner.Kind | None = None
+    kind: Annotated[Partner.Kind, inline_choices(Partner.Kind)] | None = None
     description: Description | None = None
     website: Url | None = None
     public_phone: Phone | None = None
@@ -115,7 +115,7 @@ class ReferralIn(StrictSchema):
 
 
 class ReferralStatusIn(StrictSchema):
-    status: Referral.Status
+    status: Annotated[Referral.Status, inline_choices(Referral.Status)]
     note: Note | None = None
 
 
@@ -138,7 +138,7 @@ class ReferralOut(Schema):
 
 class ContributionIn(StrictSchema):
     title: Title
-    kind: PartnerContribution.Kind
+    kind: Annotated[PartnerContribution.Kind, inline_choices(PartnerContribution.Kind)]
     description: Description = ""
     requires_partner_approval: StrictBool = True
     governance_note: Description = ""

@@ -5,11 +5,12 @@ import logging
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import TextChoices
 from django.http import Http404
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.pagination import LimitOffsetPagination
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,14 @@ STATUS_CODES = {
 
 
 MAX_OFFSET = 2**31 - 1  # any larger offset skips every row anyway, and would overflow the database's integer
+
+
+def inline_choices(choices: type[TextChoices]) -> WithJsonSchema:
+    """Document a model's choices inline, as ``Annotated[Session.Kind, inline_choices(Session.Kind)]``.
+    django-ninja keys schema components by the enum's short name, so ``Session.Kind``,
+    ``Credential.Kind`` and ``Partner.Kind`` would collapse into one ``Kind`` component of
+    ``/api/v1/openapi.json`` that documents the wrong values for all but one."""
+    return WithJsonSchema({"type": "string", "enum": [str(value) for value in choices.values]})
 
 
 class Pagination(LimitOffsetPagination):

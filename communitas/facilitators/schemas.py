@@ -8,6 +8,7 @@ from ninja import Schema
 from ninja.errors import ValidationError
 from pydantic import Field, StrictBool, StrictInt, StringConstraints
 
+from communitas.core.api import inline_choices
 from communitas.facilitators import selectors
 from communitas.facilitators.models import MAX_LANGUAGES, Credential
 from communitas.participants.schemas import Date, Language, Name, StrictSchema, Text
@@ -94,7 +95,7 @@ class ProfileOut(Schema):
 
 
 class CredentialIn(StrictSchema):
-    kind: Credential.Kind
+    kind: Annotated[Credential.Kind, inline_choices(Credential.Kind)]
     number: Number = ""
     issuing_jurisdiction: Jurisdiction
     valid_from: Date

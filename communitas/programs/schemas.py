@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from communitas.core.api import inline_choices
 from communitas.participants.schemas import Date, StrictSchema, Text
 from communitas.programs.models import DoseRecord, Program, Session
 
@@ -225,7 +226,7 @@ class PlannedParticipant(StrictSchema):
 
 
 class SessionIn(StrictSchema):
-    kind: Session.Kind
+    kind: Annotated[Session.Kind, inline_choices(Session.Kind)]
     activity: Session.Activity | Literal[""] = ""
     title: Title
     location: Optional200 = ""
@@ -297,7 +298,7 @@ class DoseIn(StrictSchema):
     product: Title
     unique_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Text]
     amount_mg: Milligrams
-    kind: DoseRecord.Kind
+    kind: Annotated[DoseRecord.Kind, inline_choices(DoseRecord.Kind)]
     taken_at: When
 
 
