@@ -130,3 +130,15 @@ def test_site_operators_see_failed_attempts_and_nobody_else_does(queue, client, 
     assert "attempt for reminder-9 failed" not in html  # messages stay in the database
     assert client.get("/ops/tasks/?status=SUCCESSFUL").content.decode().count("data-status=") == 0
     assert alice_client.get("/ops/tasks/").status_code == 403
+
+
+def test_without_a_queue_a_failed_task_is_not_retried_inside_the_request(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    task_fixtures.FAILURES_LEFT["flaky"] = 99
+    try:
+        result = task_fixtures.flaky.enqueue("reminder-10")
+    finally:
+        left = task_fixtures.FAILURES_LEFT["flaky"]
+        task_fixtures.FAILURES_LEFT["flaky"] = 0
+    assert result.status == "FAILED"
+    assert left == 98  # one attempt, not three

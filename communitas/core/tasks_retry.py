@@ -3,7 +3,7 @@
 django-tasks runs a task once: an exception marks that result FAILED and nothing more happens.
 A reminder that hit a mail server's bad minute, or an analysis that met a database restart, should
 try again. ``@retried(...)`` wraps a task function so that a failed attempt enqueues the next one
-(with exponential backoff where the backend can defer) and then re-raises, so every attempt keeps
+with exponential backoff (on a backend that can defer: the database queue) and then re-raises, so every attempt keeps
 its own result row: FAILED with its exception, and the last one SUCCESSFUL or FAILED for good. Site
 operators see them at ``/ops/tasks/`` (``core.ops_views``).
 
@@ -68,7 +68,12 @@ def _path(func: Callable) -> str:
 def _enqueue_next(func: Callable, args: tuple, kwargs: dict, attempt: int, backoff_seconds: float) -> None:
     # The Task object is the module attribute that @task made of ``func``.
     task = import_string(_path(func))
-    if task.get_backend().supports_defer:
-        task = task.using(run_after=timezone.now() + backoff_delay(attempt, backoff_seconds))
+    if not task.get_backend().supports_defer:
+        # The immediate and thread backends cannot wait: a retry would run at once, inside the
+        # request that queued the task (a participant's submit waiting on a mail server). Only a
+        # queue retries; here the failure is logged and stays failed.
+        logger.error("task %s failed; this task backend cannot retry later", _path(func))
+        return
+    task = task.using(run_after=timezone.now() + backoff_delay(attempt, backoff_seconds))
     logger.warning("task %s attempt %d failed; attempt %d queued", _path(func), attempt, attempt + 1)
     task.enqueue(*args, attempt=attempt + 1, **kwargs)
