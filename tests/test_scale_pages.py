@@ -65,23 +65,31 @@ def test_the_roster_api_counts_everyone_and_computes_readiness_for_its_page(org,
     assert {item["readiness"] for item in body["items"]} <= {"ready", "not_ready", "paused"}
 
 
-def test_a_retreat_circle_offers_its_retreat_people_and_its_members_only(org, alice, alice_client):
+def test_a_retreat_circle_offers_its_retreat_the_unplaced_and_its_members_not_other_retreats(org, alice, alice_client):
     program, _document = oregon_program(org)
     today = datetime.date.today()
-    retreat = session_services.retreat_create(
-        program=program, actor=alice, name="Autumn", starts_on=today, ends_on=today, capacity=10
+    retreat, other = (
+        session_services.retreat_create(
+            program=program, actor=alice, name=name, starts_on=today, ends_on=today, capacity=10
+        )
+        for name in ("Autumn", "Winter")
     )
-    in_retreat = _enrol(program, alice, 3)
-    elsewhere = _enrol(program, alice, 4, start=3)
+    in_retreat, elsewhere, unplaced = (
+        _enrol(program, alice, 3),
+        _enrol(program, alice, 4, start=3),
+        _enrol(program, alice, 2, start=7),
+    )
     for person in in_retreat:
         session_services.retreat_enroll(retreat=retreat, participant=person, actor=alice)
+    for person in elsewhere:
+        session_services.retreat_enroll(retreat=other, participant=person, actor=alice)
     circle = session_services.circle_create(program=program, actor=alice, name="Cedar", retreat=retreat)
     session_services.circle_set_members(circle=circle, actor=alice, participants=[elsewhere[0]], facilitators=[])
 
     html = alice_client.get(reverse("programs:circle", args=[program.pk, circle.pk])).content.decode()
 
     offered = {int(pk) for pk in re.findall(r'name="members" value="(\d+)"', html)}
-    assert offered == {p.pk for p in in_retreat} | {elsewhere[0].pk}
+    assert offered == {p.pk for p in [*in_retreat, *unplaced, elsewhere[0]]}
 
 
 def test_a_retreat_offers_people_in_no_retreat_yet(org, alice, alice_client):

@@ -39,14 +39,17 @@ def _enrolled(program):
 
 def _circle_candidates(program, circle):
     """Who the circle's member picker offers: its current members and, for a retreat's circle, the
-    people enrolled in that retreat; for a circle outside retreats, the program's enrolled people
-    in no other circle. Bounded by a retreat or a circle's worth of people, not by the program."""
+    people of that retreat and the program's people in no retreat yet; for a circle outside
+    retreats, the program's enrolled people in no other circle. People placed in another retreat
+    are left out, so a circle's list stays the size of a retreat, not of the program."""
     memberships = Circle.members.through.objects
     members = set(memberships.filter(circle_id=circle.pk).values_list("participant_id", flat=True))
     if circle.retreat_id is not None:
-        # two small index reads, then a primary-key lookup (an OR of subqueries scans the table)
-        retreat = Enrollment.objects.filter(program=program, retreat_id=circle.retreat_id)
-        return _enrolled(program).filter(pk__in=members | set(retreat.values_list("participant_id", flat=True)))
+        # small index reads, then a primary-key lookup (an OR of subqueries scans the table)
+        placed = Enrollment.objects.filter(program=program).filter(
+            Q(retreat_id=circle.retreat_id) | Q(retreat__isnull=True)
+        )
+        return _enrolled(program).filter(pk__in=members | set(placed.values_list("participant_id", flat=True)))
     unplaced = ~Q(pk__in=memberships.filter(circle__program=program).values("participant_id"))
     return _enrolled(program).filter(unplaced | Q(pk__in=members))
 
