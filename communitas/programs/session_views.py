@@ -54,6 +54,16 @@ def _circle_candidates(program, circle):
     return _enrolled(program).filter(unplaced | Q(pk__in=members))
 
 
+def _member_label(person) -> str:
+    return f"{person.display_name} ({person.pseudonym})"
+
+
+def _options(bound_field, label) -> list[tuple[int, str, bool]]:
+    """(value, label, checked) of a model multiple choice, checked as submitted or as it stands."""
+    chosen = {str(v) for v in (bound_field.value() or [])}
+    return [(obj.pk, label(obj), str(obj.pk) in chosen) for obj in bound_field.field.queryset]
+
+
 RETREAT_CANDIDATES = 300  # the "Add" list of a retreat: people in no retreat yet, first this many
 
 
@@ -153,6 +163,7 @@ def circle_detail(request, program_id: int, circle_id: int):
             else:
                 messages.success(request, _("Circle saved."))
                 return redirect("programs:circle", program_id=program.pk, circle_id=circle.pk)
+    manager = can_manage_programs(membership)
     return render(
         request,
         "programs/circle.html",
@@ -160,7 +171,9 @@ def circle_detail(request, program_id: int, circle_id: int):
             "program": program,
             "circle": circle,
             "form": form,
-            "can_manage": can_manage_programs(membership),
+            "can_manage": manager,
+            "member_options": _options(form["members"], _member_label) if manager else [],
+            "facilitator_options": _options(form["facilitators"], str) if manager else [],
             # those who may not change the circle read who is in it (no form to render)
             "members": circle.members.order_by("id"),
             "facilitators": circle.facilitators.order_by("id"),
