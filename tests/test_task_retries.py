@@ -1,7 +1,9 @@
 """Failed background tasks are retried, and the attempts stay visible to site operators.
 
 Runs on the production queue: django-tasks-db's DatabaseBackend, drained by its ``db_worker``
-command in this process (``--batch`` stops when nothing is ready).
+command in this process (``--batch`` stops when nothing is ready). The worker closes its database
+connections after each task, as a long-running worker should, so these tests run outside a wrapping
+transaction (``transaction=True``).
 """
 
 from datetime import timedelta
@@ -39,7 +41,7 @@ def _attempts(path_suffix):
     return list(DBTaskResult.objects.filter(task_path__endswith=path_suffix).order_by("enqueued_at", "id"))
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_task_that_fails_twice_is_retried_and_then_succeeds(queue):
     task_fixtures.FAILURES_LEFT["flaky"] = 2
     task_fixtures.flaky.enqueue("reminder-7")
@@ -53,7 +55,7 @@ def test_a_task_that_fails_twice_is_retried_and_then_succeeds(queue):
     assert attempts[-1].return_value == "done reminder-7"
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_task_that_keeps_failing_stops_at_its_limit(queue):
     task_fixtures.FAILURES_LEFT["flaky"] = 99
     task_fixtures.flaky.enqueue("reminder-8")
@@ -86,7 +88,7 @@ class BrokenMailBackend:
         raise ConnectionRefusedError("mail server down")
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_safety_page_that_cannot_be_sent_is_queued_again_later(queue, broken_mail, org, alice, participant):
     alert = SafetyAlert.objects.create(
         organization=org,
@@ -111,7 +113,7 @@ def test_a_safety_page_that_cannot_be_sent_is_queued_again_later(queue, broken_m
     assert mail.outbox == []
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_site_operators_see_failed_attempts_and_nobody_else_does(queue, client, org, alice, alice_client):
     task_fixtures.FAILURES_LEFT["flaky"] = 99
     task_fixtures.flaky.enqueue("reminder-9")
