@@ -100,3 +100,17 @@ def test_refresh_all_counts_each_program_audience_instrument_and_language(org, a
     program, _ = populated(org, alice, 2)
     codes = snapshots.instrument_codes(program)
     assert snapshots.refresh_all([program]) == 2 * len(codes) * 2
+
+
+def test_figures_are_fresh_only_while_young_and_from_today(settings):
+    from django.utils import timezone
+
+    from communitas.core.freshness import is_fresh
+
+    settings.COMMUNITAS_DASHBOARD_MAX_AGE = 900
+    noon = timezone.make_aware(datetime.datetime(2026, 11, 27, 12, 0))
+    just_after_midnight = timezone.make_aware(datetime.datetime(2026, 11, 27, 0, 5))
+    assert is_fresh(noon - datetime.timedelta(minutes=10), noon)
+    assert not is_fresh(noon - datetime.timedelta(minutes=20), noon)  # too old
+    assert not is_fresh(just_after_midnight - datetime.timedelta(minutes=10), just_after_midnight)  # yesterday
+    assert not is_fresh(None, noon)

@@ -191,3 +191,6 @@ def test_the_due_list_and_the_enrolments_are_paged(org, alice, alice_client):
     assert len(re.findall(r'action="/outcomes/assessments/\d+/link/"', due)) == 50
     assert '?due=2">Next' in first
     assert len(re.findall(r'name="administration_date"', later)) == 5
+    # an unusable page number is the first page, never an error
+    odd = alice_client.get(url + "?due=abc&page=-3")
+    assert odd.status_code == 200 and odd.content.decode().count('name="administration_date"') == 50

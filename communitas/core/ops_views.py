@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.shortcuts import render
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
@@ -62,11 +63,11 @@ def task_list(request):
         }
         for r in page
     ]
-    counts = {s: DBTaskResult.objects.filter(status=s).count() for s in TaskResultStatus.values}
+    counts = dict(DBTaskResult.objects.order_by().values_list("status").annotate(n=Count("id")))
     context = {
         "page": page,
         "rows": rows,
         "status": status,
-        "statuses": [(s, TaskResultStatus(s).label, counts[s]) for s in TaskResultStatus.values],
+        "statuses": [(s, TaskResultStatus(s).label, counts.get(s, 0)) for s in TaskResultStatus.values],
     }
     return render(request, "core/ops_tasks.html", context)

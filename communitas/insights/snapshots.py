@@ -20,6 +20,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
+from communitas.core.freshness import is_fresh
 from communitas.insights import suppression
 from communitas.insights.models import DashboardSnapshot
 from communitas.outcomes.models import AssessmentSchedule
@@ -32,10 +33,6 @@ RESEARCH, STAFF = DashboardSnapshot.Audience.RESEARCH, DashboardSnapshot.Audienc
 class Figures:
     values: dict
     computed_at: datetime.datetime
-
-
-def max_age() -> datetime.timedelta:
-    return datetime.timedelta(seconds=settings.COMMUNITAS_DASHBOARD_MAX_AGE)
 
 
 def instrument_codes(program: Program) -> list[str]:
@@ -111,12 +108,7 @@ def figures(program: Program, *, audience: str, instrument: str | None) -> Figur
     snapshot = DashboardSnapshot.objects.filter(
         program=program, audience=audience, instrument_code=instrument or "", language=language
     ).first()
-    now = timezone.now()
-    if (
-        snapshot is not None
-        and now - snapshot.computed_at <= max_age()
-        and timezone.localdate(snapshot.computed_at) == timezone.localdate(now)
-    ):
+    if snapshot is not None and is_fresh(snapshot.computed_at):
         return Figures(snapshot.figures, snapshot.computed_at)
     return refresh(program, audience=audience, instrument=instrument, language=language)
 

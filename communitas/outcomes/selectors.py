@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime
 
-from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from communitas.accounts.models import Membership
+from communitas.core.freshness import is_fresh
 from communitas.outcomes import schedules
 from communitas.outcomes.definitions import Instrument
-from communitas.outcomes.models import Assessment, ProgramAssessmentCounts, Response
+from communitas.outcomes.models import Assessment, Response
 from communitas.participants.models import Participant
 from communitas.programs.models import Enrollment, Program
 from communitas.programs.selectors import enrollments_for_program
@@ -109,7 +109,7 @@ def program_get_for_user(membership: Membership | None, program_id) -> Program:
 OVERDUE_WINDOW_DAYS = 90
 
 
-def _live_counts(organization_id: int, today: datetime.date) -> dict[int, dict[str, int]]:
+def assessment_counts_now(organization_id: int, today: datetime.date) -> dict[int, dict[str, int]]:
     """Enrolled, open and overdue counts of every program of the organization, counted now
     (archived participants left out): two grouped queries over all of its assessments."""
     enrolled = (
@@ -141,56 +141,23 @@ def _live_counts(organization_id: int, today: datetime.date) -> dict[int, dict[s
     return counts
 
 
-def program_counts_refresh(organization_id: int, now: datetime.datetime | None = None) -> None:
-    """Count every program of the organization now and store the counts."""
-    now = now or timezone.now()
-    counts = _live_counts(organization_id, timezone.localdate(now))
-    rows = [
-        ProgramAssessmentCounts(
-            organization_id=organization_id,
-            program_id=program_id,
-            computed_at=now,
-            **counts.get(program_id, {"enrolled": 0, "open_now": 0, "overdue": 0}),
-        )
-        for program_id in Program.objects.filter(organization_id=organization_id).values_list("pk", flat=True)
-    ]
-    ProgramAssessmentCounts.objects.bulk_create(  # one upsert, however many programs
-        rows,
-        update_conflicts=True,
-        unique_fields=["program"],
-        update_fields=["enrolled", "open_now", "overdue", "computed_at", "updated_at"],
-    )
-
-
-def programs_with_counts(membership: Membership) -> tuple[list[Program], datetime.datetime]:
-    """The organization's programs with ``enrolled``, ``open_now`` and ``overdue`` set, and when they
-    were counted: stored counts while younger than ``COMMUNITAS_DASHBOARD_MAX_AGE`` and from today,
-    else counted now (and stored)."""
-    organization_id = membership.organization_id
+def programs_with_counts(
+    membership: Membership, *, fresh_only: bool = True
+) -> tuple[list[Program], datetime.datetime | None]:
+    """The organization's programs with their stored ``enrolled``, ``open_now`` and ``overdue``, and
+    when the oldest were counted; ``None`` when any is missing or (``fresh_only``) no longer fresh
+    (``core.freshness``): the caller recounts (``services.program_counts_refresh``) and reads again."""
     programs = list(
-        Program.objects.filter(organization_id=organization_id).select_related("assessment_counts").order_by("name")
+        Program.objects.filter(organization_id=membership.organization_id)
+        .select_related("assessment_counts")
+        .order_by("name")
     )
-    now = timezone.now()
-    oldest = now - datetime.timedelta(seconds=settings.COMMUNITAS_DASHBOARD_MAX_AGE)
-
-    def fresh(program: Program) -> bool:
-        stored = getattr(program, "assessment_counts", None)
-        return (
-            stored is not None
-            and stored.computed_at >= oldest
-            and timezone.localdate(stored.computed_at) == timezone.localdate(now)
-        )
-
-    if not all(fresh(p) for p in programs):
-        program_counts_refresh(organization_id, now)
-        stored = {c.program_id: c for c in ProgramAssessmentCounts.objects.filter(organization_id=organization_id)}
-        for program in programs:
-            program.assessment_counts = stored[program.pk]
-    counted = min((p.assessment_counts.computed_at for p in programs), default=now)
-    for program in programs:
-        c = program.assessment_counts
-        program.enrolled, program.open_now, program.overdue = c.enrolled, c.open_now, c.overdue  # type: ignore[attr-defined]
-    return programs, counted
+    stored = [getattr(p, "assessment_counts", None) for p in programs]
+    if not all(c is not None and (is_fresh(c.computed_at) or not fresh_only) for c in stored):
+        return programs, None
+    for program, c in zip(programs, stored, strict=True):
+        program.enrolled, program.open_now, program.overdue = c.enrolled, c.open_now, c.overdue  # type: ignore[union-attr, attr-defined]
+    return programs, min((c.computed_at for c in stored if c is not None), default=timezone.now())
 
 
 def program_pending_assessments(program: Program, today: datetime.date | None = None) -> QuerySet[Assessment]:

@@ -19,7 +19,14 @@ from communitas.accounts.models import User
 from communitas.core.audit import audit_record
 from communitas.outcomes import schedules
 from communitas.outcomes.definitions import Instrument
-from communitas.outcomes.models import Assessment, AssessmentLink, AssessmentSchedule, Response, Score
+from communitas.outcomes.models import (
+    Assessment,
+    AssessmentLink,
+    AssessmentSchedule,
+    ProgramAssessmentCounts,
+    Response,
+    Score,
+)
 from communitas.outcomes.registry import instrument_for
 from communitas.outcomes.scoring import ScoringError, score, validate
 from communitas.programs.models import Enrollment, Program
@@ -367,3 +374,28 @@ def custom_instrument_add(*, organization, definition: dict, actor: User):
         },
     )
     return row
+
+
+def program_counts_refresh(organization_id: int, now: datetime.datetime | None = None) -> None:
+    """Count every program of the organization now and store the counts: one upsert however many
+    programs. Derived figures, recomputable at any time: not audited."""
+    from communitas.outcomes.selectors import assessment_counts_now
+    from communitas.programs.models import Program
+
+    now = now or timezone.now()
+    counts = assessment_counts_now(organization_id, timezone.localdate(now))
+    rows = [
+        ProgramAssessmentCounts(
+            organization_id=organization_id,
+            program_id=program_id,
+            computed_at=now,
+            **counts.get(program_id, {"enrolled": 0, "open_now": 0, "overdue": 0}),
+        )
+        for program_id in Program.objects.filter(organization_id=organization_id).values_list("pk", flat=True)
+    ]
+    ProgramAssessmentCounts.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["program"],
+        update_fields=["enrolled", "open_now", "overdue", "computed_at", "updated_at"],
+    )

@@ -25,6 +25,9 @@ from communitas.participants.selectors import participant_get_for_user
 def outcomes_home(request):
     membership = require_outcomes_viewer(request.membership)
     programs, counted_at = selectors.programs_with_counts(membership)
+    if counted_at is None:  # missing or stale: count now, once, for every program
+        services.program_counts_refresh(membership.organization_id)
+        programs, counted_at = selectors.programs_with_counts(membership, fresh_only=False)
     return render(request, "outcomes/home.html", {"programs": programs, "counted_at": counted_at})
 
 

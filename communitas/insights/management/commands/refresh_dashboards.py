@@ -9,7 +9,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from communitas.insights import snapshots
-from communitas.outcomes.selectors import program_counts_refresh
+from communitas.outcomes.services import program_counts_refresh
 from communitas.programs.models import Program
 
 
