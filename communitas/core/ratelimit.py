@@ -42,7 +42,6 @@ FAILED_STATUSES = frozenset({404, 410})
 REQUEST_WINDOW = 60
 FAILURE_WINDOW = 600
 DEFAULT_EXEMPT = ("127.0.0.0/8", "::1/128")  # the machine itself: health checks, local tools, tests
-LANGUAGES = ("en", "es")
 
 
 @dataclass(frozen=True)
@@ -162,7 +161,7 @@ def _audit_once(request, limit: Limit, client: str, now: float) -> None:
 
 def _refusal(request, limit: Limit, now: float):
     language = request.GET.get("lang")
-    if language not in LANGUAGES:
+    if language not in {code for code, _name in settings.LANGUAGES}:
         language = translation.get_language()
     retry = _retry_after(limit, now)
     with translation.override(language):
